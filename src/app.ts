@@ -1,0 +1,74 @@
+import type { Config } from './config/types';
+import { Coalescer } from './batching/coalescer';
+import { WorkerPool, threadCount } from './batching/pool';
+import { ClientAddress } from './http/client-address';
+import { Cors } from './http/cors';
+import { IntakeHandler } from './http/intake';
+import { HttpServer } from './http/server';
+import { RateLimitedLog, type Logger } from './log';
+import { Metrics } from './metrics';
+import { createSink } from './sinks';
+import { StreamTable, readStreamConfigFile } from './streams/stream-config';
+import { packageInfo } from './package-info';
+
+export interface RunningSluice {
+  readonly port: number;
+  /** DESIGN.md §7: stop accepting, finish in-flight requests, flush the sink (all bounded). */
+  shutdown(): Promise<void>;
+}
+
+const DRAIN_POLL_MS = 10;
+
+/** Wires config → sink → worker pool → coalescer → HTTP, and starts listening. */
+export async function startSluice(config: Config, log: Logger, cwd = process.cwd()): Promise<RunningSluice> {
+  const streamDoc = config.streams.config === null ? null : readStreamConfigFile(config.streams.config, cwd);
+  const streams = streamDoc === null ? null : new StreamTable(streamDoc, config.streams.topic_prefix, config.service_name);
+  const metrics = new Metrics();
+  const sink = createSink(config, cwd);
+  const pool = new WorkerPool(config, streamDoc, sink, metrics, log);
+  const threads = threadCount(config.pool.threads);
+  const coalescer = new Coalescer(
+    {
+      maxBatchRequests: config.pool.max_batch_requests,
+      maxBatchBytes: config.pool.max_batch_bytes,
+      maxBatchDelayUs: config.pool.max_batch_delay_us,
+      maxRunningTasks: threads * config.pool.max_tasks_per_thread,
+    },
+    pool,
+  );
+  const lifecycle = { draining: false };
+  const cors = new Cors(config.cors);
+  const intake = new IntakeHandler({
+    config,
+    coalescer,
+    sink,
+    metrics,
+    log,
+    warnings: new RateLimitedLog(log),
+    cors,
+    clientAddress: new ClientAddress(config.defaults.trusted_proxies),
+    lifecycle,
+  });
+  const server = new HttpServer({ config, intake, sink, streams, metrics, cors, lifecycle, info: packageInfo() });
+  const sampler = setInterval(() => {
+    metrics.poolQueueDepth.set(coalescer.queuedRequests);
+    metrics.poolUtilization.set(pool.piscina.utilization);
+  }, 1000).unref();
+  const port = await server.listen(config.listen.host, config.listen.port);
+  log.info({ host: config.listen.host, port, sink: sink.type, threads, streams: streamDoc ? Object.keys(streamDoc).length : null }, 'listening');
+
+  return {
+    port,
+    async shutdown() {
+      lifecycle.draining = true;
+      server.stopListening();
+      const deadline = Date.now() + config.limits.shutdown_timeout_ms;
+      while (intake.pending > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
+      if (intake.pending > 0) log.warn({ pending: intake.pending }, 'shutdown timeout: requests still pending');
+      clearInterval(sampler);
+      await sink.close(Math.max(0, deadline - Date.now()));
+      await pool.close();
+      log.info('shut down');
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import Piscina from 'piscina';
+import type { Config } from '../config/types';
+import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
+import { RequestKinds } from '../outcomes';
+import { TaskDelivery } from '../sinks/delivery';
+import type { Sink } from '../sinks/types';
+import type { StreamConfigDocument } from '../streams/stream-config';
+import type { WorkerSettings } from '../../workers/validate';
+import type { TaskRunner } from './coalescer';
+import type { IntakeRequest } from './request';
+import { taskTransferables, type Task, type TaskResult } from './wire';
+
+const WORKER_FILE = path.resolve(__dirname, '../../workers/validate.js');
+
+/** `auto`: one thread per core; the main thread mostly waits on I/O and uWS is cheap per byte. */
+export function threadCount(setting: Config['pool']['threads']): number {
+  return setting === 'auto' ? Math.max(1, availableParallelism()) : setting;
+}
+
+/**
+ * Runs tasks on the piscina pool and hands each result to the sink. A task that fails (a worker
+ * crashed, say) answers its requests 500; piscina replaces the worker.
+ */
+export class WorkerPool implements TaskRunner {
+  readonly piscina: Piscina;
+
+  constructor(
+    config: Config,
+    streams: StreamConfigDocument | null,
+    private readonly sink: Sink,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+  ) {
+    const threads = threadCount(config.pool.threads);
+    const workerData: WorkerSettings = { config, streams, cwd: process.cwd() };
+    this.piscina = new Piscina({
+      filename: WORKER_FILE,
+      minThreads: threads,
+      maxThreads: threads,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: Infinity,
+      workerData,
+    });
+  }
+
+  run(task: Task, requests: IntakeRequest[], done: () => void): void {
+    this.metrics.batchRequests.observe(requests.length);
+    this.piscina.run(task, { transferList: taskTransferables(task) }).then(
+      (result: TaskResult) => {
+        done();
+        this.record(result);
+        new TaskDelivery(requests, result, this.metrics).start(this.sink);
+      },
+      (err: Error) => {
+        done();
+        this.log.error({ err, requests: requests.length }, 'worker task failed; answering its requests 500');
+        for (const request of requests) {
+          request.complete({ problem: RequestKinds.InternalError, detail: 'validation worker failed', success: 0, invalid: 0, error: 0, invalidItems: null, errorItems: null });
+        }
+      },
+    );
+  }
+
+  private record(result: TaskResult): void {
+    let events = 0;
+    for (const count of result.counts) {
+      events += count.valid + count.invalid + count.error;
+      if (count.invalid > 0) this.metrics.events.inc({ stream: count.stream, outcome: 'invalid' }, count.invalid);
+      if (count.error > 0) this.metrics.events.inc({ stream: count.stream, outcome: 'error' }, count.error);
+      for (const [errorType, n] of Object.entries(count.kinds)) this.metrics.validationErrors.inc({ stream: count.stream, error_type: errorType }, n);
+    }
+    this.metrics.batchEvents.observe(events);
+  }
+
+  async close(): Promise<void> {
+    await this.piscina.close({ force: false });
+  }
+}

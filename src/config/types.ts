@@ -1,0 +1,59 @@
+/** The validated, defaulted, frozen configuration. Keys mirror DESIGN.md §3 one for one. */
+
+export type RdkafkaConf = Record<string, string | number | boolean>;
+
+export interface Config {
+  readonly service_name: string;
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly schemas: {
+    readonly base_uris: readonly string[];
+    readonly uri_field: string | readonly string[];
+    readonly file_extension: string;
+    readonly allow_absolute_uris: boolean;
+    readonly allow_insecure: boolean;
+    readonly negative_cache_seconds: number;
+    readonly precache: readonly string[];
+  };
+  readonly streams: {
+    readonly config: string | null;
+    readonly ttl_seconds: number;
+    readonly stream_field: string;
+    readonly topic_prefix: string;
+  };
+  readonly error_stream: string | null;
+  readonly defaults: {
+    readonly id_field: string | null;
+    readonly dt_field: string | null;
+    readonly headers_to_fields: Readonly<Record<string, string>>;
+    readonly client_ip_field: string | null;
+    readonly trusted_proxies: readonly string[];
+  };
+  readonly sink: {
+    readonly type: 'file' | 'kafka' | 'null';
+    readonly file: { readonly dir: string; readonly fsync: 'batch' | 'none' };
+    readonly kafka: {
+      readonly conf: RdkafkaConf;
+      readonly hasty: RdkafkaConf;
+      readonly guaranteed: RdkafkaConf;
+      readonly delivery_timeout_ms: number;
+    };
+  };
+  readonly pool: {
+    readonly threads: 'auto' | number;
+    readonly max_batch_requests: number;
+    readonly max_batch_bytes: number;
+    readonly max_batch_delay_us: number;
+    readonly max_tasks_per_thread: number;
+  };
+  readonly limits: {
+    readonly max_body_bytes: number;
+    readonly max_event_bytes: number;
+    readonly max_inflight_bytes: number;
+    readonly shutdown_timeout_ms: number;
+    readonly idle_timeout_s: number;
+  };
+  readonly cors: false | '*' | readonly string[];
+  readonly test_events: readonly Record<string, unknown>[];
+  readonly log: { readonly level: string };
+  readonly metrics: { readonly path: string };
+}

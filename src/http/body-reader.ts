@@ -1,0 +1,40 @@
+import type { HttpResponse } from 'uWebSockets.js';
+
+/**
+ * Reads a request body out of uWS, whose chunks are valid only during the callback, into one Buffer.
+ * With a Content-Length the buffer is sized once; chunked bodies are collected and checked against
+ * the limit as they arrive, so an oversize body is refused before it is all in memory.
+ */
+export class BodyReader {
+  private done = false;
+
+  constructor(
+    private readonly res: HttpResponse,
+    private readonly contentLength: number | null,
+    private readonly maxBytes: number,
+  ) {}
+
+  read(onBody: (body: Buffer) => void, onTooLarge: () => void): void {
+    const sized = this.contentLength !== null && Number.isFinite(this.contentLength) ? Buffer.allocUnsafe(this.contentLength) : null;
+    const chunks: Buffer[] = [];
+    let received = 0;
+    this.res.onData((chunk, isLast) => {
+      if (this.done) return;
+      const bytes = new Uint8Array(chunk);
+      if (received + bytes.length > (sized ? sized.length : this.maxBytes)) {
+        this.done = true;
+        return onTooLarge();
+      }
+      if (sized) sized.set(bytes, received);
+      else chunks.push(Buffer.from(bytes));
+      received += bytes.length;
+      if (!isLast) return;
+      this.done = true;
+      onBody(sized ? sized.subarray(0, received) : Buffer.concat(chunks, received));
+    });
+  }
+
+  abort(): void {
+    this.done = true;
+  }
+}

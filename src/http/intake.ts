@@ -1,0 +1,202 @@
+import { randomUUID } from 'node:crypto';
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { Coalescer } from '../batching/coalescer';
+import type { IntakeRequest, RequestOutcome } from '../batching/request';
+import { FLAG_DEFLATE, FLAG_GZIP, FLAG_HASTY } from '../batching/wire';
+import type { Config } from '../config/types';
+import type { Logger, RateLimitedLog } from '../log';
+import type { Metrics } from '../metrics';
+import { RequestKinds } from '../outcomes';
+import type { Sink } from '../sinks/types';
+import { BodyReader } from './body-reader';
+import type { ClientAddress } from './client-address';
+import type { Cors } from './cors';
+import { problemReply, writeReply, type Reply, type ResponseMeta } from './respond';
+
+const ROUTE = '/v1/events';
+const ACCEPTED_TYPES = /^(application\/json|text\/plain|application\/reports\+json)\s*(;|$)/i;
+const HASTY_VALUES = new Set(['true', '1', 'yes']);
+/** Seconds a client should wait after a 503; short, because overload here clears in milliseconds. */
+const RETRY_AFTER_SECONDS = '1';
+const NO_BODY = Buffer.alloc(0);
+
+export interface IntakeDeps {
+  readonly config: Config;
+  readonly coalescer: Coalescer;
+  readonly sink: Sink;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly warnings: RateLimitedLog;
+  readonly cors: Cors;
+  readonly clientAddress: ClientAddress;
+  readonly lifecycle: { readonly draining: boolean };
+}
+
+/**
+ * POST /v1/events: the checks that need no parsing (method, type, encoding, size, overload), body
+ * reading, then hand-off to the coalescer; answers when the outcome comes back (or at once, hasty).
+ */
+export class IntakeHandler {
+  private inflightBytes = 0;
+  private inflightRequests = 0;
+  private readonly headerNames: string[];
+
+  constructor(private readonly deps: IntakeDeps) {
+    this.headerNames = Object.keys(deps.config.defaults.headers_to_fields).map((h) => h.toLowerCase());
+  }
+
+  /** Requests received and not yet completed (answered and, for hasty ones, processed). */
+  get pending(): number {
+    return this.inflightRequests;
+  }
+
+  handle(res: HttpResponse, req: HttpRequest): void {
+    const startedAt = performance.now();
+    const { config } = this.deps;
+    const requestId = req.getHeader('x-request-id') || randomUUID();
+    const meta: ResponseMeta = { requestId, allowOrigin: this.deps.cors.allowOrigin(req.getHeader('origin')) };
+    const hasty = HASTY_VALUES.has(new URLSearchParams(req.getQuery() ?? '').get('hasty')?.toLowerCase() ?? '');
+    const refusal = this.precheck(req);
+    if (refusal) return this.reply(res, meta, refusal, startedAt, hasty);
+    const contentLength = req.getHeader('content-length');
+    const encoding = req.getHeader('content-encoding').toLowerCase();
+    const flags = (hasty ? FLAG_HASTY : 0) | (encoding === 'gzip' ? FLAG_GZIP : 0) | (encoding === 'deflate' ? FLAG_DEFLATE : 0);
+    const headers = this.headerNames.map((name) => (name === 'x-request-id' ? requestId : req.getHeader(name)));
+    const clientIp = this.deps.clientAddress.of(res, req);
+    const exchange = new Exchange(this, res, meta, startedAt, flags, requestId, clientIp, headers);
+    const reader = new BodyReader(res, contentLength === '' ? null : Number(contentLength), config.limits.max_body_bytes);
+    reader.read((body) => exchange.received(body), () => this.reply(res, meta, this.tooLarge(), startedAt, hasty, true));
+    res.onAborted(() => {
+      reader.abort();
+      exchange.aborted = true;
+    });
+  }
+
+  /** Runs a body through the same path as a client request (GET /v1/_test/events). */
+  runInternal(res: HttpResponse, body: Buffer, meta: ResponseMeta): void {
+    const exchange = new Exchange(this, res, meta, performance.now(), 0, meta.requestId, '', this.headerNames.map(() => ''));
+    res.onAborted(() => {
+      exchange.aborted = true;
+    });
+    exchange.received(body);
+  }
+
+  private precheck(req: HttpRequest): Reply | null {
+    const { config, sink, lifecycle } = this.deps;
+    if (lifecycle.draining) return { ...problemReply(RequestKinds.ShuttingDown, 'this instance is shutting down; retry on another', undefined, { 'Retry-After': RETRY_AFTER_SECONDS }), close: true };
+    const type = req.getHeader('content-type');
+    if (!ACCEPTED_TYPES.test(type)) {
+      return problemReply(RequestKinds.UnsupportedMediaType, `content type ${type ? JSON.stringify(type) : '(none)'} is not accepted; use application/json, text/plain or application/reports+json`);
+    }
+    const encoding = req.getHeader('content-encoding').toLowerCase();
+    if (encoding !== '' && encoding !== 'identity' && encoding !== 'gzip' && encoding !== 'deflate') {
+      return problemReply(RequestKinds.UnsupportedEncoding, `content encoding ${JSON.stringify(encoding)} is not supported; use gzip, deflate or none`);
+    }
+    const length = Number(req.getHeader('content-length') || 0);
+    if (length > config.limits.max_body_bytes) return { ...this.tooLarge(), close: true };
+    const sinkDown = sink.unavailableReason();
+    if (sinkDown !== null) return problemReply(RequestKinds.NotReady, `sink unavailable: ${sinkDown}`, undefined, { 'Retry-After': RETRY_AFTER_SECONDS });
+    if (this.inflightBytes + length > config.limits.max_inflight_bytes) {
+      return problemReply(RequestKinds.Overloaded, `more than limits.max_inflight_bytes (${config.limits.max_inflight_bytes}) in flight`, undefined, { 'Retry-After': RETRY_AFTER_SECONDS });
+    }
+    return null;
+  }
+
+  private tooLarge(): Reply {
+    const limit = this.deps.config.limits.max_body_bytes;
+    return problemReply(RequestKinds.PayloadTooLarge, `request body is larger than limits.max_body_bytes (${limit} bytes)`, { max_body_bytes: limit });
+  }
+
+  /** Called by an Exchange once its whole body is in. */
+  accept(exchange: Exchange, body: Buffer): boolean {
+    if (body.length === 0) {
+      this.reply(exchange.res, exchange.meta, problemReply(RequestKinds.EmptyBody, 'request body is empty'), exchange.startedAt, exchange.hasty, true);
+      return false;
+    }
+    this.inflightBytes += body.length;
+    this.inflightRequests++;
+    this.deps.metrics.inflightBytes.set(this.inflightBytes);
+    if (exchange.hasty) this.reply(exchange.res, exchange.meta, { status: 202 }, exchange.startedAt, true, true);
+    return true;
+  }
+
+  submit(request: IntakeRequest): void {
+    this.deps.coalescer.submit(request);
+  }
+
+  /** Called by an Exchange when its outcome is known. */
+  finish(exchange: Exchange, outcome: RequestOutcome): void {
+    this.inflightBytes -= exchange.body.length;
+    this.inflightRequests--;
+    this.deps.metrics.inflightBytes.set(this.inflightBytes);
+    if (exchange.hasty) return this.reportHasty(exchange, outcome);
+    if (exchange.aborted) return;
+    this.reply(exchange.res, exchange.meta, outcomeReply(outcome, this.deps.sink), exchange.startedAt, false, true);
+  }
+
+  private reportHasty(exchange: Exchange, outcome: RequestOutcome): void {
+    if (outcome.problem === null && outcome.invalid === 0 && outcome.error === 0) return;
+    this.deps.warnings.warn(
+      'hasty-refused',
+      { request_id: exchange.meta.requestId, problem: outcome.problem?.errorType, invalid: outcome.invalid, error: outcome.error, detail: outcome.detail ?? undefined },
+      'hasty request had refused events (already answered 202)',
+    );
+  }
+
+  /** `deferred`: called outside uWS's own callback for this request, so the writes must be corked. */
+  private reply(res: HttpResponse, meta: ResponseMeta, reply: Reply, startedAt: number, hasty: boolean, deferred = false): void {
+    if (deferred) res.cork(() => writeReply(res, meta, reply));
+    else writeReply(res, meta, reply);
+    this.deps.metrics.httpRequests.inc({ route: ROUTE, status: String(reply.status) });
+    this.deps.metrics.httpDuration.observe({ route: ROUTE, mode: hasty ? 'hasty' : 'guaranteed' }, (performance.now() - startedAt) / 1000);
+  }
+}
+
+/** One POST in flight: the IntakeRequest the batching layer sees, tied to its HTTP response. */
+class Exchange implements IntakeRequest {
+  aborted = false;
+  body: Buffer = NO_BODY;
+  readonly receivedAt = Date.now();
+
+  constructor(
+    private readonly handler: IntakeHandler,
+    readonly res: HttpResponse,
+    readonly meta: ResponseMeta,
+    readonly startedAt: number,
+    readonly flags: number,
+    readonly requestId: string,
+    readonly clientIp: string,
+    readonly headers: string[],
+  ) {}
+
+  get hasty(): boolean {
+    return (this.flags & FLAG_HASTY) !== 0;
+  }
+
+  received(body: Buffer): void {
+    this.body = body;
+    if (this.handler.accept(this, body)) this.handler.submit(this);
+  }
+
+  complete(outcome: RequestOutcome): void {
+    this.handler.finish(this, outcome);
+  }
+}
+
+/** DESIGN.md §2.3: status and body from the counts of a guaranteed request. */
+export function outcomeReply(outcome: RequestOutcome, sink: Sink): Reply {
+  if (outcome.problem !== null) return problemReply(outcome.problem, outcome.detail ?? outcome.problem.title);
+  const { success, invalid, error } = outcome;
+  if (invalid === 0 && error === 0) return { status: 201 };
+  const total = success + invalid + error;
+  const invalidItems = outcome.invalidItems ?? '';
+  const errorItems = outcome.errorItems ?? '';
+  const reason = `${success} of ${total} events accepted`;
+  if (success === 0 && error === 0) return { status: 400, reason, contentType: 'application/json', body: `{"invalid":[${invalidItems}]}` };
+  const body = `{"invalid":[${invalidItems}],"error":[${errorItems}]}`;
+  if (success > 0) return { status: 207, reason, contentType: 'application/json', body };
+  const sinkDown = sink.unavailableReason() !== null;
+  return sinkDown
+    ? { status: 503, reason, contentType: 'application/json', body, headers: { 'Retry-After': RETRY_AFTER_SECONDS } }
+    : { status: 500, reason, contentType: 'application/json', body };
+}

@@ -1,0 +1,65 @@
+import type { HttpResponse } from 'uWebSockets.js';
+import { problem, type Problem, type RequestKind } from '../outcomes';
+
+const REASONS: Record<number, string> = {
+  200: 'OK',
+  201: 'Created',
+  202: 'Accepted',
+  204: 'No Content',
+  207: 'Multi-Status',
+  400: 'Bad Request',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export const JSON_TYPE = 'application/json';
+export const PROBLEM_TYPE = 'application/problem+json';
+
+/** Per-response values the writer needs besides status and body. */
+export interface ResponseMeta {
+  readonly requestId: string;
+  /** Value for Access-Control-Allow-Origin, or null when CORS does not apply. */
+  readonly allowOrigin: string | null;
+}
+
+export interface Reply {
+  readonly status: number;
+  /** Replaces the standard reason phrase, e.g. "1 of 2 events accepted". */
+  readonly reason?: string;
+  readonly contentType?: string;
+  readonly body?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly close?: boolean;
+}
+
+/**
+ * Writes a whole response with the headers every response carries (DESIGN.md §2.4). Callers outside
+ * the request's own callback must wrap this in `res.cork()`.
+ */
+export function writeReply(res: HttpResponse, meta: ResponseMeta, reply: Reply): void {
+  res.writeStatus(`${reply.status} ${reply.reason ?? REASONS[reply.status] ?? ''}`);
+  res.writeHeader('X-Request-ID', meta.requestId);
+  res.writeHeader('X-Content-Type-Options', 'nosniff');
+  res.writeHeader('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+  if (meta.allowOrigin !== null) {
+    res.writeHeader('Access-Control-Allow-Origin', meta.allowOrigin);
+    if (meta.allowOrigin !== '*') res.writeHeader('Vary', 'Origin');
+  }
+  if (reply.contentType) res.writeHeader('Content-Type', reply.contentType);
+  if (reply.headers) for (const [name, value] of Object.entries(reply.headers)) res.writeHeader(name, value);
+  res.end(reply.body ?? '', reply.close ?? false);
+}
+
+export function problemReply(kind: RequestKind, detail: string, extra?: Record<string, unknown>, headers?: Record<string, string>): Reply {
+  const body: Problem = problem(kind, detail, extra);
+  return { status: kind.status, contentType: PROBLEM_TYPE, body: JSON.stringify(body), headers };
+}
+
+export function jsonReply(status: number, value: unknown): Reply {
+  return { status, contentType: JSON_TYPE, body: JSON.stringify(value) };
+}

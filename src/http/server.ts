@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
+import type { Config } from '../config/types';
+import type { Metrics } from '../metrics';
+import { RequestKinds } from '../outcomes';
+import type { Sink } from '../sinks/types';
+import type { StreamTable } from '../streams/stream-config';
+import { PREFLIGHT_HEADERS, type Cors } from './cors';
+import type { IntakeHandler } from './intake';
+import { openApiDocument } from './openapi';
+import { jsonReply, problemReply, writeReply, type Reply, type ResponseMeta } from './respond';
+import { uws } from './uws';
+
+export interface ServerDeps {
+  readonly config: Config;
+  readonly intake: IntakeHandler;
+  readonly sink: Sink;
+  readonly streams: StreamTable | null;
+  readonly metrics: Metrics;
+  readonly cors: Cors;
+  readonly lifecycle: { readonly draining: boolean };
+  readonly info: { name: string; version: string; description: string; home: string };
+}
+
+/** The uWS app with every route of DESIGN.md §2 except /v2/stream. */
+export class HttpServer {
+  private readonly app: TemplatedApp;
+  private listenSocket: us_listen_socket | null = null;
+
+  constructor(private readonly deps: ServerDeps) {
+    this.app = uws.App();
+    this.routes();
+  }
+
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.app.listen(host, port, (socket) => {
+        if (!socket) return reject(new Error(`cannot listen on ${host}:${port}`));
+        this.listenSocket = socket;
+        resolve(uws.us_socket_local_port(socket));
+      });
+    });
+  }
+
+  /** Stops accepting connections; open connections keep being served until the process exits. */
+  stopListening(): void {
+    if (this.listenSocket) uws.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = null;
+  }
+
+  private routes(): void {
+    const { config, intake } = this.deps;
+    this.app.post('/v1/events', (res, req) => intake.handle(res, req));
+    this.get('/v1/_test/events', (res, _req, meta) => this.testEvents(res, meta));
+    this.get('/v1/stream-configs', () => jsonReply(200, this.deps.streams?.select(null) ?? {}));
+    this.get('/v1/stream-configs/:streams', (_res, req) => jsonReply(200, this.selectStreams(req.getParameter(0) ?? '')));
+    this.get(config.metrics.path, (res, _req, meta) => this.metrics(res, meta));
+    this.get('/healthz', () => jsonReply(200, { status: 'ok' }));
+    this.get('/readyz', () => this.readiness());
+    this.get('/_info', () => jsonReply(200, this.deps.info));
+    this.get('/robots.txt', () => ({ status: 200, contentType: 'text/plain', body: 'User-agent: *\nDisallow: /\n' }));
+    this.get('/', (_res, req) =>
+      req.getQuery() === 'spec' ? jsonReply(200, openApiDocument(this.deps.info, config.metrics.path)) : notFound(req),
+    );
+    this.app.options('/*', (res, req) => this.preflight(res, req));
+    this.app.any('/*', (res, req) => this.send(res, this.meta(req), req.getMethod() === 'get' || req.getMethod() === 'post' ? notFound(req) : methodNotAllowed(req)));
+  }
+
+  /** A GET route whose handler returns its reply, or undefined when it answers by itself later. */
+  private get(pattern: string, handler: (res: HttpResponse, req: HttpRequest, meta: ResponseMeta) => Reply | undefined): void {
+    this.app.get(pattern, (res, req) => {
+      const meta = this.meta(req);
+      const reply = handler(res, req, meta);
+      if (reply) this.send(res, meta, reply, routeLabel(pattern));
+    });
+  }
+
+  private send(res: HttpResponse, meta: ResponseMeta, reply: Reply, route = 'other'): void {
+    writeReply(res, meta, reply);
+    this.deps.metrics.httpRequests.inc({ route, status: String(reply.status) });
+  }
+
+  private meta(req: HttpRequest): ResponseMeta {
+    return { requestId: req.getHeader('x-request-id') || randomUUID(), allowOrigin: this.deps.cors.allowOrigin(req.getHeader('origin')) };
+  }
+
+  private readiness(): Reply {
+    if (this.deps.lifecycle.draining) return problemReply(RequestKinds.ShuttingDown, 'shutting down');
+    const sinkDown = this.deps.sink.unavailableReason();
+    if (sinkDown !== null) return problemReply(RequestKinds.NotReady, `sink ${this.deps.sink.type} unavailable: ${sinkDown}`);
+    return jsonReply(200, { status: 'ready', sink: this.deps.sink.type });
+  }
+
+  private selectStreams(param: string): unknown {
+    let names: string;
+    try {
+      names = decodeURIComponent(param);
+    } catch {
+      names = param;
+    }
+    return this.deps.streams?.select(names.split(/[,|]/).filter((n) => n !== '')) ?? {};
+  }
+
+  private testEvents(res: HttpResponse, meta: ResponseMeta): Reply | undefined {
+    const events = this.deps.config.test_events;
+    if (events.length === 0) return problemReply(RequestKinds.NotFound, 'no test_events are configured');
+    this.deps.intake.runInternal(res, Buffer.from(JSON.stringify(events)), meta);
+    return undefined;
+  }
+
+  private metrics(res: HttpResponse, meta: ResponseMeta): undefined {
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+    });
+    const { registry } = this.deps.metrics;
+    void registry.metrics().then((text) => {
+      if (aborted) return;
+      res.cork(() => this.send(res, meta, { status: 200, contentType: registry.contentType, body: text }, 'metrics'));
+    });
+    return undefined;
+  }
+
+  private preflight(res: HttpResponse, req: HttpRequest): void {
+    const meta = this.meta(req);
+    if (!this.deps.cors.enabled) return this.send(res, meta, problemReply(RequestKinds.NotFound, 'CORS is not enabled on this deployment'));
+    this.send(res, meta, { status: 204, headers: PREFLIGHT_HEADERS });
+  }
+}
+
+function notFound(req: HttpRequest): Reply {
+  return problemReply(RequestKinds.NotFound, `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}`);
+}
+
+function methodNotAllowed(req: HttpRequest): Reply {
+  return problemReply(RequestKinds.MethodNotAllowed, `method ${req.getMethod().toUpperCase()} is not allowed on ${req.getUrl()}`);
+}
+
+/** Bounded route labels: parameterised routes are labelled by their pattern. */
+function routeLabel(pattern: string): string {
+  return path.posix.normalize(pattern);
+}

@@ -1,0 +1,60 @@
+/**
+ * Turns an event's `$schema` URI into a path relative to the configured bases, or refuses it.
+ * This is the only gate between client input and the schema repository: nothing outside a base can
+ * be named, whatever the spelling (`..`, `%2e%2e`, backslashes, absolute URIs to other places).
+ */
+
+export type UriResolution =
+  | { readonly ok: true; readonly path: string }
+  | { readonly ok: false; readonly reason: string };
+
+const SCHEME = /^[a-z][a-z0-9+.-]*:/i;
+
+export interface UriPolicy {
+  readonly baseUris: readonly string[];
+  readonly allowAbsoluteUris: boolean;
+}
+
+/**
+ * Resolves `uri` to a normalised relative path such as `test/event/1.0.0` (no leading slash,
+ * fragment and query dropped). Absolute URIs are accepted only when `allowAbsoluteUris` is set and
+ * they start with one of the bases; the rest after the base is then treated like a relative URI.
+ */
+export function resolveSchemaUri(uri: string, policy: UriPolicy): UriResolution {
+  let relative = uri;
+  if (SCHEME.test(uri) || uri.startsWith('//')) {
+    if (!policy.allowAbsoluteUris) return refuse(uri, 'absolute schema URIs are not allowed');
+    const base = policy.baseUris.find((b) => uri.startsWith(withTrailingSlash(b)));
+    if (!base) return refuse(uri, 'absolute schema URI is not under a configured base');
+    relative = uri.slice(withTrailingSlash(base).length);
+  }
+  return normaliseRelative(uri, relative);
+}
+
+function normaliseRelative(original: string, relative: string): UriResolution {
+  const cut = relative.search(/[?#]/);
+  const raw = cut === -1 ? relative : relative.slice(0, cut);
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    return refuse(original, 'malformed percent-encoding');
+  }
+  if (/[\\\0]/.test(decoded) || decoded.includes('%')) return refuse(original, 'forbidden characters');
+  const segments: string[] = [];
+  for (const segment of decoded.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') return refuse(original, "'..' segments are not allowed");
+    segments.push(segment);
+  }
+  if (segments.length === 0) return refuse(original, 'empty path');
+  return { ok: true, path: segments.join('/') };
+}
+
+function refuse(uri: string, why: string): UriResolution {
+  return { ok: false, reason: `schema URI ${JSON.stringify(uri.slice(0, 200))} refused: ${why}` };
+}
+
+export function withTrailingSlash(base: string): string {
+  return base.endsWith('/') ? base : base + '/';
+}

@@ -1,0 +1,133 @@
+import type { IntakeRequest } from '../batching/request';
+import { FLAG_HASTY, MESSAGE_ERROR_EVENT, MESSAGE_FIELDS, MessageField, REQUEST_FIELDS, REQUEST_PROBLEMS, RequestField, type TaskResult } from '../batching/wire';
+import type { Metrics } from '../metrics';
+import { EventKinds, RequestKinds } from '../outcomes';
+import type { MessageBatch, Sink } from './types';
+
+/**
+ * One worker task's result on its way through the sink: the MessageBatch the sink sees, and the
+ * book-keeping that completes each request once its last event is settled.
+ */
+export class TaskDelivery implements MessageBatch {
+  readonly size: number;
+  private readonly payload: Buffer;
+  private readonly remaining: Int32Array;
+  private readonly sinkFailures: Int32Array;
+  private readonly errorItems: (string[] | undefined)[];
+  private readonly successByStream = new Map<number, number>();
+  private unsettled: number;
+  private readonly sentAt = process.hrtime.bigint();
+
+  constructor(
+    private readonly requests: readonly IntakeRequest[],
+    private readonly result: TaskResult,
+    private readonly metrics: Metrics,
+  ) {
+    this.size = result.messages.length / MESSAGE_FIELDS;
+    this.unsettled = this.size;
+    this.payload = Buffer.from(result.payload);
+    this.remaining = new Int32Array(requests.length);
+    this.sinkFailures = new Int32Array(requests.length);
+    this.errorItems = new Array(requests.length);
+    for (let m = 0; m < this.size; m++) {
+      if (this.field(m, MessageField.Kind) !== MESSAGE_ERROR_EVENT) this.remaining[this.field(m, MessageField.Request)]++;
+    }
+  }
+
+  /** Completes what needs no sink, then hands the messages over. */
+  start(sink: Sink): void {
+    for (let r = 0; r < this.requests.length; r++) if (this.remaining[r] === 0) this.complete(r);
+    if (this.size > 0) {
+      this.metrics.sinkQueueMessages.inc(this.size);
+      sink.send(this);
+    }
+  }
+
+  topic(i: number): string {
+    return this.result.names[this.field(i, MessageField.Topic)]!;
+  }
+
+  value(i: number): Buffer {
+    const start = this.field(i, MessageField.ValueStart);
+    return this.payload.subarray(start, this.field(i, MessageField.ValueEnd));
+  }
+
+  key(i: number): Buffer | null {
+    const start = this.field(i, MessageField.KeyStart);
+    return start < 0 ? null : this.payload.subarray(start, this.field(i, MessageField.KeyEnd));
+  }
+
+  timestamp(i: number): number {
+    return this.result.timestamps[i]!;
+  }
+
+  hasty(i: number): boolean {
+    return (this.requests[this.field(i, MessageField.Request)]!.flags & FLAG_HASTY) !== 0;
+  }
+
+  settle(i: number, error: string | null): void {
+    if (--this.unsettled === 0) this.finished();
+    if (this.field(i, MessageField.Kind) === MESSAGE_ERROR_EVENT) {
+      this.metrics.errorEvents.inc({ result: error === null ? 'produced' : 'failed' });
+      return;
+    }
+    const r = this.field(i, MessageField.Request);
+    if (error === null) {
+      const stream = this.field(i, MessageField.Stream);
+      this.successByStream.set(stream, (this.successByStream.get(stream) ?? 0) + 1);
+    } else {
+      this.sinkFailures[r]++;
+      (this.errorItems[r] ??= []).push(this.sinkErrorItem(i, error));
+      this.metrics.sinkErrors.inc({ reason: 'delivery' });
+    }
+    if (--this.remaining[r]! === 0) this.complete(r);
+  }
+
+  private finished(): void {
+    this.metrics.sinkQueueMessages.dec(this.size);
+    this.metrics.sinkDelivery.observe(Number(process.hrtime.bigint() - this.sentAt) / 1e9);
+    for (const [stream, count] of this.successByStream) {
+      const label = this.result.names[stream]!;
+      this.metrics.events.inc({ stream: label, outcome: 'success' }, count);
+    }
+  }
+
+  private complete(r: number): void {
+    const base = r * REQUEST_FIELDS;
+    const problem = this.result.requests[base + RequestField.Problem]!;
+    const request = this.requests[r]!;
+    if (problem !== 0) {
+      const kind = RequestKinds[REQUEST_PROBLEMS[problem - 1]!];
+      request.complete({ problem: kind, detail: this.result.details[r * 2]!, success: 0, invalid: 0, error: 0, invalidItems: null, errorItems: null });
+      return;
+    }
+    const failed = this.sinkFailures[r]!;
+    const workerErrors = this.result.details[r * 2 + 1];
+    const sinkErrors = this.errorItems[r]?.join(',');
+    request.complete({
+      problem: null,
+      detail: null,
+      success: this.result.requests[base + RequestField.Valid]! - failed,
+      invalid: this.result.requests[base + RequestField.Invalid]!,
+      error: this.result.requests[base + RequestField.Error]! + failed,
+      invalidItems: this.result.details[r * 2] ?? null,
+      errorItems: joinItems(workerErrors ?? null, sinkErrors ?? null),
+    });
+  }
+
+  /** Sink failures echo the event as it was produced (augmented): the original is in the worker. */
+  private sinkErrorItem(i: number, error: string): string {
+    const context = { error_type: EventKinds.SinkError.errorType, message: error };
+    return `{"status":"error","event":${this.value(i).toString()},"context":${JSON.stringify(context)}}`;
+  }
+
+  private field(message: number, field: MessageField): number {
+    return this.result.messages[message * MESSAGE_FIELDS + field]!;
+  }
+}
+
+function joinItems(a: string | null, b: string | null): string | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return `${a},${b}`;
+}

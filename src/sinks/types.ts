@@ -1,0 +1,25 @@
+/**
+ * The one interface every sink implements. A sink receives whole batches (one per worker task) and
+ * reports each message's fate through `settle`, so delivery reports are matched to their request by
+ * index: no closure or promise per message.
+ */
+export interface MessageBatch {
+  readonly size: number;
+  topic(i: number): string;
+  value(i: number): Buffer;
+  key(i: number): Buffer | null;
+  timestamp(i: number): number;
+  /** Hasty messages may take a higher-latency, higher-throughput path. */
+  hasty(i: number): boolean;
+  /** Exactly once per message: null when persisted, else why not. */
+  settle(i: number, error: string | null): void;
+}
+
+export interface Sink {
+  readonly type: 'file' | 'kafka' | 'null';
+  send(batch: MessageBatch): void;
+  /** null while the sink can take messages; otherwise the reason, for /readyz and fast 503s. */
+  unavailableReason(): string | null;
+  /** Flushes what was accepted (bounded by timeoutMs) and releases resources. */
+  close(timeoutMs: number): Promise<void>;
+}

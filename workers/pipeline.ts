@@ -1,0 +1,253 @@
+import { randomUUID } from 'node:crypto';
+import type { ErrorObject } from 'ajv';
+import { MESSAGE_ERROR_EVENT, MESSAGE_EVENT, type Task } from '../src/batching/wire';
+import type { Config } from '../src/config/types';
+import { EventKinds, type EventKind } from '../src/outcomes';
+import type { StreamMatch, StreamTable } from '../src/streams/stream-config';
+import { decodeBody } from './body';
+import { fillField, getField, isPlainObject, parsePath, type FieldPath } from './fields';
+import type { ResultBuilder } from './result-builder';
+import type { SchemaCache } from './schema-cache';
+
+const MAX_HEADER_CHARS = 400;
+const MAX_RAW_EVENT_CHARS = 10_000;
+const MAX_REPORTED_ERRORS = 20;
+const ERROR_SCHEMA_URI = '/error/1.0.0';
+const UNKNOWN = 'unknown';
+/** Metric label for events whose stream is not configured: keeps label cardinality bounded. */
+const OTHER_STREAM = 'other';
+
+type Event = Record<string, unknown>;
+
+interface Rejection {
+  readonly kind: EventKind;
+  readonly message: string;
+  readonly errors?: ErrorObject[];
+}
+
+interface RequestContext {
+  readonly index: number;
+  readonly receivedAt: number;
+  readonly dt: string;
+  readonly requestId: string;
+  readonly clientIp: string;
+  readonly headerOffset: number;
+}
+
+/** Everything per-deployment the pipeline needs, computed once per worker from the config. */
+export class Pipeline {
+  private readonly uriFields: FieldPath[];
+  private readonly streamField: FieldPath;
+  private readonly idField: FieldPath | null;
+  private readonly dtField: FieldPath | null;
+  private readonly clientIpField: FieldPath | null;
+  private readonly headerFields: Array<{ dotted: string; path: FieldPath }>;
+  private readonly errorTopic: string | null;
+  /** Per task: original events of requests that had a failure (see originalEvent). */
+  private readonly originals = new Map<number, unknown[]>();
+
+  constructor(
+    private readonly config: Config,
+    private readonly streams: StreamTable | null,
+    private readonly schemas: SchemaCache,
+  ) {
+    const uriField = config.schemas.uri_field;
+    this.uriFields = (typeof uriField === 'string' ? [uriField] : uriField).map(parsePath);
+    this.streamField = parsePath(config.streams.stream_field);
+    this.idField = config.defaults.id_field ? parsePath(config.defaults.id_field) : null;
+    this.dtField = config.defaults.dt_field ? parsePath(config.defaults.dt_field) : null;
+    this.clientIpField = config.defaults.client_ip_field ? parsePath(config.defaults.client_ip_field) : null;
+    this.headerFields = Object.values(config.defaults.headers_to_fields).map((dotted) => ({ dotted, path: parsePath(dotted) }));
+    this.errorTopic = config.error_stream === null ? null : (streams?.lookup(config.error_stream)?.topic ?? config.streams.topic_prefix + config.error_stream);
+  }
+
+  async run(task: Task, out: ResultBuilder): Promise<void> {
+    this.originals.clear();
+    const parsed = this.parseAll(task, out);
+    await this.schemas.prepare(this.schemaUris(parsed));
+    for (let r = 0; r < parsed.length; r++) {
+      const events = parsed[r];
+      if (events === undefined) continue;
+      const request = this.requestContext(task, r);
+      for (let e = 0; e < events.length; e++) this.processEvent(events[e], request, out, task, e);
+    }
+  }
+
+  private parseAll(task: Task, out: ResultBuilder): Array<unknown[] | undefined> {
+    const parsed: Array<unknown[] | undefined> = [];
+    const n = task.flags.length;
+    for (let r = 0; r < n; r++) {
+      const decoded = decodeBody(task, r, this.config.limits.max_body_bytes);
+      if (decoded.ok) parsed.push(decoded.events);
+      else {
+        out.problem(r, decoded.problem, decoded.detail);
+        parsed.push(undefined);
+      }
+    }
+    return parsed;
+  }
+
+  private *schemaUris(parsed: Array<unknown[] | undefined>): Iterable<string> {
+    if (this.errorTopic !== null) yield ERROR_SCHEMA_URI;
+    for (const events of parsed) {
+      if (!events) continue;
+      for (const event of events) {
+        if (!isPlainObject(event)) continue;
+        const uri = this.schemaUriOf(event);
+        if (uri !== undefined) yield uri;
+      }
+    }
+  }
+
+  private requestContext(task: Task, r: number): RequestContext {
+    const receivedAt = task.receivedAt[r]!;
+    return {
+      index: r,
+      receivedAt,
+      dt: new Date(receivedAt).toISOString(),
+      requestId: task.requestIds[r]!,
+      clientIp: task.clientIps[r]!,
+      headerOffset: r * this.headerFields.length,
+    };
+  }
+
+  private schemaUriOf(event: Event): string | undefined {
+    for (const path of this.uriFields) {
+      const uri = getField(event, path);
+      if (typeof uri === 'string' && uri !== '') return uri;
+    }
+    return undefined;
+  }
+
+  private processEvent(event: unknown, request: RequestContext, out: ResultBuilder, task: Task, position: number): void {
+    if (!isPlainObject(event)) {
+      this.reject({ kind: EventKinds.NotAnObject, message: 'event is not a JSON object' }, OTHER_STREAM, null, null, request, out, task, position);
+      return;
+    }
+    const streamValue = getField(event, this.streamField);
+    const stream = typeof streamValue === 'string' && streamValue !== '' ? streamValue : null;
+    const uri = this.schemaUriOf(event) ?? null;
+    const match = stream === null ? null : (this.streams?.lookup(stream) ?? null);
+    const label = match?.configKey ?? OTHER_STREAM;
+    const rejection = this.accept(event, uri, stream, match, label, request, out, task);
+    if (rejection === null) out.valid(request.index, label);
+    else this.reject(rejection, label, uri, stream, request, out, task, position);
+  }
+
+  /** Steps 1–6 of DESIGN.md §5: produces the message and returns null, or says why not. */
+  private accept(event: Event, uri: string | null, stream: string | null, match: StreamMatch | null, label: string, request: RequestContext, out: ResultBuilder, task: Task): Rejection | null {
+    if (uri === null) return { kind: EventKinds.SchemaUriMissing, message: `event has no schema URI in ${this.describeUriFields()}` };
+    if (stream === null) return { kind: EventKinds.StreamMissing, message: `event has no stream name in ${this.config.streams.stream_field}` };
+    if (this.streams !== null && match === null) return { kind: EventKinds.StreamNotConfigured, message: `stream ${stream} is not configured` };
+    const schema = this.schemas.get(uri);
+    if (schema === undefined) return { kind: EventKinds.InternalError, message: `schema ${uri} was not prepared` };
+    if (!schema.ok) return schema;
+    if (match !== null && schema.title !== match.settings.schema_title) {
+      return { kind: EventKinds.SchemaTitleMismatch, message: `stream ${stream} accepts schema title ${match.settings.schema_title}, not ${String(schema.title)} (${uri})` };
+    }
+    this.augment(event, schema.declares, request, task);
+    if (!schema.validate(event)) {
+      const errors = (schema.validate.errors ?? []).slice(0, MAX_REPORTED_ERRORS);
+      return { kind: EventKinds.ValidationError, message: errorsText(errors), errors };
+    }
+    const value = JSON.stringify(event);
+    const limit = this.config.limits.max_event_bytes;
+    if (value.length > limit || Buffer.byteLength(value) > limit) {
+      return { kind: EventKinds.EventTooLarge, message: `event is larger than limits.max_event_bytes (${limit} bytes)` };
+    }
+    const key = match === null ? null : messageKey(event, match);
+    if (key === undefined) return { kind: EventKinds.MessageKeyMissing, message: `event lacks a message key field of stream ${stream}` };
+    const topic = match?.topic ?? this.config.streams.topic_prefix + stream;
+    out.message(request.index, topic, value, key, this.timestampOf(event, request), MESSAGE_EVENT, label);
+    return null;
+  }
+
+  /** Fills the defaults of DESIGN.md §5 step 4, only where the schema declares the field. */
+  private augment(event: Event, declares: (path: string) => boolean, request: RequestContext, task: Task): void {
+    const { idField, dtField, clientIpField } = this;
+    if (idField && declares(this.config.defaults.id_field!)) fillField(event, idField, randomUUID());
+    if (dtField && declares(this.config.defaults.dt_field!)) fillField(event, dtField, request.dt);
+    for (let h = 0; h < this.headerFields.length; h++) {
+      const header = task.headers[request.headerOffset + h]!;
+      const field = this.headerFields[h]!;
+      if (header !== '' && declares(field.dotted)) fillField(event, field.path, header.slice(0, MAX_HEADER_CHARS));
+    }
+    if (clientIpField && request.clientIp !== '' && declares(this.config.defaults.client_ip_field!)) fillField(event, clientIpField, request.clientIp);
+  }
+
+  private timestampOf(event: Event, request: RequestContext): number {
+    const dt = this.dtField ? getField(event, this.dtField) : undefined;
+    const ms = typeof dt === 'string' ? Date.parse(dt) : NaN;
+    return Number.isFinite(ms) ? ms : request.receivedAt;
+  }
+
+  private reject(rejection: Rejection, label: string, uri: string | null, stream: string | null, request: RequestContext, out: ResultBuilder, task: Task, position: number): void {
+    const { kind, message, errors } = rejection;
+    const received = this.originalEvent(task, request.index, position);
+    const context = errors ? { error_type: kind.errorType, errors, errorsText: message } : { error_type: kind.errorType, message };
+    out.failed(request.index, kind.group, `{"status":${JSON.stringify(kind.group)},"event":${received},"context":${JSON.stringify(context)}}`, label, kind.errorType);
+    if (kind.group === 'invalid') this.errorEvent(kind, message, received, uri, stream, request, out);
+  }
+
+  /**
+   * The event as the client sent it: augmentation and Ajv defaults have changed the parsed object by
+   * now, so failures re-read the body, once per request. Successes never pay for this.
+   */
+  private originalEvent(task: Task, request: number, position: number): string {
+    let events = this.originals.get(request);
+    if (events === undefined) {
+      const body = decodeBody(task, request, Number.MAX_SAFE_INTEGER);
+      events = body.ok ? body.events : [];
+      this.originals.set(request, events);
+    }
+    try {
+      return JSON.stringify(events[position] ?? null) ?? 'null';
+    } catch {
+      return '"(unserialisable event)"';
+    }
+  }
+
+  /** DESIGN.md §6: each invalid event becomes an error event in the error stream, itself validated. */
+  private errorEvent(kind: EventKind, message: string, received: string, uri: string | null, stream: string | null, request: RequestContext, out: ResultBuilder): void {
+    if (this.errorTopic === null) return;
+    const schema = this.schemas.get(ERROR_SCHEMA_URI);
+    if (!schema?.ok) return;
+    const now = new Date().toISOString();
+    const errorEvent = {
+      $schema: ERROR_SCHEMA_URI,
+      meta: { stream: this.config.error_stream, id: randomUUID(), dt: now, request_id: request.requestId },
+      dt: now,
+      emitter_id: this.config.service_name,
+      error_type: kind.errorType,
+      message,
+      raw_event: received.length > MAX_RAW_EVENT_CHARS ? received.slice(0, MAX_RAW_EVENT_CHARS) : received,
+      errored_schema_uri: uri ?? UNKNOWN,
+      errored_stream_name: stream ?? UNKNOWN,
+    };
+    if (!schema.validate(errorEvent)) return;
+    out.message(request.index, this.errorTopic, JSON.stringify(errorEvent), null, Date.parse(now), MESSAGE_ERROR_EVENT, this.config.error_stream!);
+  }
+
+  private describeUriFields(): string {
+    const field = this.config.schemas.uri_field;
+    return typeof field === 'string' ? field : field.join(' or ');
+  }
+}
+
+/** JSON of the configured key fields; undefined when one is missing. */
+function messageKey(event: Event, match: StreamMatch): string | null | undefined {
+  const fields = match.settings.message_key_fields;
+  if (!fields) return null;
+  const key: Record<string, unknown> = {};
+  for (const [name, dotted] of Object.entries(fields)) {
+    const value = getField(event, parsePath(dotted));
+    if (value === undefined) return undefined;
+    key[name] = value;
+  }
+  return JSON.stringify(key);
+}
+
+function errorsText(errors: ErrorObject[]): string {
+  return errors.map((e) => `${e.instancePath || '/'} ${e.message ?? e.keyword}`).join(', ');
+}
+

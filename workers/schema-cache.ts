@@ -1,0 +1,82 @@
+import { SchemaCompiler, type CompiledSchema, type SchemaFailure } from '../src/schemas/compiler';
+import type { SchemaRepository } from '../src/schemas/repository';
+
+export type SchemaEntry = CompiledSchema | SchemaFailure;
+
+interface CachedFailure {
+  readonly failure: SchemaFailure;
+  readonly expires: number;
+}
+
+const MAX_URI_MEMO = 10_000;
+
+/**
+ * This worker's compiled validators, keyed by the normalised schema path, so `/a/1.0.0`,
+ * `a/1.0.0` and `/a/1.0.0.yaml` share one compilation. Lookups on the hot path are synchronous:
+ * `prepare()` loads and compiles everything a task needs before its events are processed.
+ */
+export class SchemaCache {
+  private readonly compiled = new Map<string, CompiledSchema>();
+  private readonly failures = new Map<string, CachedFailure>();
+  private readonly keyOfUri = new Map<string, string | SchemaFailure>();
+  private readonly inflight = new Map<string, Promise<void>>();
+  private readonly compiler: SchemaCompiler;
+
+  constructor(
+    private readonly repository: SchemaRepository,
+    allowInsecure: boolean,
+    private readonly negativeCacheMs: number,
+  ) {
+    this.compiler = new SchemaCompiler(repository, allowInsecure);
+  }
+
+  /** The entry for a URI already prepared; undefined if prepare() was not awaited for it. */
+  get(uri: string): SchemaEntry | undefined {
+    const key = this.keyOfUri.get(uri);
+    if (key === undefined) return undefined;
+    if (typeof key !== 'string') return key;
+    return this.compiled.get(key) ?? this.liveFailure(key);
+  }
+
+  async prepare(uris: Iterable<string>): Promise<void> {
+    const waits: Promise<void>[] = [];
+    for (const uri of uris) {
+      if (this.get(uri) !== undefined) continue;
+      const key = this.keyFor(uri);
+      if (typeof key !== 'string') continue;
+      let pending = this.inflight.get(key);
+      if (!pending) {
+        pending = this.loadAndCompile(key, uri).finally(() => this.inflight.delete(key));
+        this.inflight.set(key, pending);
+      }
+      waits.push(pending);
+    }
+    await Promise.all(waits);
+  }
+
+  private keyFor(uri: string): string | SchemaFailure {
+    let key = this.keyOfUri.get(uri);
+    if (key === undefined) {
+      const resolved = this.repository.resolve(uri);
+      key = resolved.ok ? resolved.key : { ok: false, kind: resolved.kind, message: resolved.message };
+      if (this.keyOfUri.size >= MAX_URI_MEMO) this.keyOfUri.clear();
+      this.keyOfUri.set(uri, key);
+    }
+    return key;
+  }
+
+  private async loadAndCompile(key: string, uri: string): Promise<void> {
+    const load = await this.repository.loadKey(key, uri);
+    const entry = load.ok ? await this.compiler.compile(key, load.document) : { ok: false as const, kind: load.kind, message: load.message };
+    if (entry.ok) this.compiled.set(key, entry);
+    else this.failures.set(key, { failure: entry, expires: Date.now() + this.negativeCacheMs });
+  }
+
+  private liveFailure(key: string): SchemaFailure | undefined {
+    const cached = this.failures.get(key);
+    if (!cached) return undefined;
+    if (cached.expires > Date.now()) return cached.failure;
+    this.failures.delete(key);
+    return undefined;
+  }
+}

@@ -52,7 +52,7 @@ export async function startSluice(config: Config, log: Logger, cwd = process.cwd
   const server = new HttpServer({ config, intake, sink, streams, metrics, cors, lifecycle, info: packageInfo() });
   const sampler = setInterval(() => {
     metrics.poolQueueDepth.set(coalescer.queuedRequests);
-    metrics.poolUtilization.set(pool.piscina.utilization);
+    metrics.poolUtilization.set(coalescer.runningTasks / (threads * config.pool.max_tasks_per_thread));
   }, 1000).unref();
   const port = await server.listen(config.listen.host, config.listen.port);
   log.info({ host: config.listen.host, port, sink: sink.type, threads, streams: streamDoc ? Object.keys(streamDoc).length : null }, 'listening');

@@ -1,4 +1,12 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter as PromCounter, Gauge, Histogram as PromHistogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** A metric with its labels bound: what hot paths keep, so they never hash label objects. */
+export interface Counter {
+  inc(value?: number): void;
+}
+export interface Histogram {
+  observe(value: number): void;
+}
 
 /**
  * Every metric Sluice exports, defined once (DESIGN.md §8). Labels take values only from configured
@@ -7,14 +15,14 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export class Metrics {
   readonly registry = new Registry();
 
-  readonly httpRequests = new Counter({
+  readonly httpRequests = new PromCounter({
     name: 'sluice_http_requests_total',
     help: 'HTTP requests answered, by route and status code.',
     labelNames: ['route', 'status'] as const,
     registers: [this.registry],
   });
 
-  readonly httpDuration = new Histogram({
+  readonly httpDuration = new PromHistogram({
     name: 'sluice_http_request_duration_seconds',
     help: 'Time from request start to response, by route and mode (guaranteed, hasty, other).',
     labelNames: ['route', 'mode'] as const,
@@ -22,35 +30,35 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly events = new Counter({
+  readonly events = new PromCounter({
     name: 'sluice_events_total',
     help: 'Events by stream and final outcome (success, invalid, error).',
     labelNames: ['stream', 'outcome'] as const,
     registers: [this.registry],
   });
 
-  readonly eventBytes = new Counter({
+  readonly eventBytes = new PromCounter({
     name: 'sluice_event_bytes_total',
     help: 'Serialized bytes of events handed to the sink, by stream.',
     labelNames: ['stream'] as const,
     registers: [this.registry],
   });
 
-  readonly validationErrors = new Counter({
+  readonly validationErrors = new PromCounter({
     name: 'sluice_validation_errors_total',
     help: 'Events refused or failed in the workers, by stream and error_type.',
     labelNames: ['stream', 'error_type'] as const,
     registers: [this.registry],
   });
 
-  readonly batchRequests = new Histogram({
+  readonly batchRequests = new PromHistogram({
     name: 'sluice_batch_size_requests',
     help: 'Requests carried by one worker task.',
     buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
     registers: [this.registry],
   });
 
-  readonly batchEvents = new Histogram({
+  readonly batchEvents = new PromHistogram({
     name: 'sluice_batch_size_events',
     help: 'Events carried by one worker task.',
     buckets: [1, 10, 50, 100, 500, 1000, 5000, 10000],
@@ -65,7 +73,7 @@ export class Metrics {
 
   readonly poolUtilization = new Gauge({
     name: 'sluice_pool_utilization',
-    help: 'Worker pool utilization (0..1) as reported by piscina.',
+    help: 'Share of worker task slots busy (0..1), sampled every second.',
     registers: [this.registry],
   });
 
@@ -75,14 +83,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly sinkDelivery = new Histogram({
+  readonly sinkDelivery = new PromHistogram({
     name: 'sluice_sink_delivery_seconds',
     help: 'Time from handing a batch to the sink until its last message settled.',
     buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
     registers: [this.registry],
   });
 
-  readonly sinkErrors = new Counter({
+  readonly sinkErrors = new PromCounter({
     name: 'sluice_sink_errors_total',
     help: 'Messages the sink failed to persist, by reason.',
     labelNames: ['reason'] as const,
@@ -95,7 +103,7 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly errorEvents = new Counter({
+  readonly errorEvents = new PromCounter({
     name: 'sluice_error_events_total',
     help: 'Error events (DESIGN.md §6) by result: produced or failed.',
     labelNames: ['result'] as const,

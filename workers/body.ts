@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { gunzipSync, inflateSync } from 'node:zlib';
 import { FLAG_DEFLATE, FLAG_GZIP, type RequestProblem, type Task } from '../src/batching/wire';
 
@@ -5,8 +6,6 @@ export type DecodedBody =
   | { readonly ok: true; readonly events: unknown[] }
   | { readonly ok: false; readonly problem: RequestProblem; readonly detail: string };
 
-// fatal: invalid UTF-8 is a client error (400), not something to replace silently with U+FFFD.
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Inflates, decodes and parses request `r` of a task into its list of events. */
 export function decodeBody(task: Task, r: number, maxBodyBytes: number): DecodedBody {
@@ -25,12 +24,10 @@ export function decodeBody(task: Task, r: number, maxBodyBytes: number): Decoded
       return { ok: false, problem: 'MalformedBody', detail: `body cannot be inflated: ${(err as Error).message}` };
     }
   }
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    return { ok: false, problem: 'MalformedBody', detail: 'body is not valid UTF-8' };
-  }
+  // Invalid UTF-8 is a client error (400), not something to replace silently with U+FFFD.
+  if (!isUtf8(bytes)) return { ok: false, problem: 'MalformedBody', detail: 'body is not valid UTF-8' };
+  let text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a UTF-8 byte order mark is allowed, not JSON
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

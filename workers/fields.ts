@@ -26,22 +26,24 @@ export function getField(event: Record<string, unknown>, path: FieldPath): unkno
   return node;
 }
 
-/** Sets the field unless it is already present; creates missing parents; gives up on non-object parents. */
+export function hasField(event: Record<string, unknown>, path: FieldPath): boolean {
+  return getField(event, path) !== undefined;
+}
+
+/**
+ * Sets the field unless it is already present; creates missing parents; gives up on non-object
+ * parents. Plain assignment is safe: paths come from the config, which refuses `__proto__` segments.
+ */
 export function fillField(event: Record<string, unknown>, path: FieldPath, value: unknown): void {
   let node = event;
   const last = path.length - 1;
   for (let i = 0; i < last; i++) {
     const key = path[i] as string;
-    if (!hasOwn.call(node, key)) defineOwn(node, key, {});
+    if (!hasOwn.call(node, key)) node[key] = {};
     const next = node[key];
     if (!isPlainObject(next)) return;
     node = next;
   }
   const leaf = path[last] as string;
-  if (!hasOwn.call(node, leaf)) defineOwn(node, leaf, value);
-}
-
-/** defineProperty, not assignment: assigning to a key named `__proto__` would set the prototype. */
-function defineOwn(node: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(node, key, { value, writable: true, enumerable: true, configurable: true });
+  if (!hasOwn.call(node, leaf)) node[leaf] = value;
 }

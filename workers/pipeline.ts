@@ -5,11 +5,11 @@ import type { Config } from '../src/config/types';
 import { EventKinds, type EventKind } from '../src/outcomes';
 import type { StreamMatch, StreamTable } from '../src/streams/stream-config';
 import { decodeBody } from './body';
-import { fillField, getField, isPlainObject, parsePath, type FieldPath } from './fields';
+import { Augmenter } from './augment';
+import { getField, isPlainObject, parsePath, type FieldPath } from './fields';
 import type { ResultBuilder } from './result-builder';
 import type { SchemaCache } from './schema-cache';
 
-const MAX_HEADER_CHARS = 400;
 const MAX_RAW_EVENT_CHARS = 10_000;
 const MAX_REPORTED_ERRORS = 20;
 const ERROR_SCHEMA_URI = '/error/1.0.0';
@@ -38,10 +38,9 @@ interface RequestContext {
 export class Pipeline {
   private readonly uriFields: FieldPath[];
   private readonly streamField: FieldPath;
-  private readonly idField: FieldPath | null;
   private readonly dtField: FieldPath | null;
-  private readonly clientIpField: FieldPath | null;
-  private readonly headerFields: Array<{ dotted: string; path: FieldPath }>;
+  private readonly augmenter: Augmenter;
+  private readonly headerCount: number;
   private readonly errorTopic: string | null;
   /** Per task: original events of requests that had a failure (see originalEvent). */
   private readonly originals = new Map<number, unknown[]>();
@@ -54,10 +53,9 @@ export class Pipeline {
     const uriField = config.schemas.uri_field;
     this.uriFields = (typeof uriField === 'string' ? [uriField] : uriField).map(parsePath);
     this.streamField = parsePath(config.streams.stream_field);
-    this.idField = config.defaults.id_field ? parsePath(config.defaults.id_field) : null;
     this.dtField = config.defaults.dt_field ? parsePath(config.defaults.dt_field) : null;
-    this.clientIpField = config.defaults.client_ip_field ? parsePath(config.defaults.client_ip_field) : null;
-    this.headerFields = Object.values(config.defaults.headers_to_fields).map((dotted) => ({ dotted, path: parsePath(dotted) }));
+    this.augmenter = new Augmenter(config.defaults);
+    this.headerCount = Object.keys(config.defaults.headers_to_fields).length;
     this.errorTopic = config.error_stream === null ? null : (streams?.lookup(config.error_stream)?.topic ?? config.streams.topic_prefix + config.error_stream);
   }
 
@@ -107,7 +105,7 @@ export class Pipeline {
       dt: new Date(receivedAt).toISOString(),
       requestId: task.requestIds[r]!,
       clientIp: task.clientIps[r]!,
-      headerOffset: r * this.headerFields.length,
+      headerOffset: r * this.headerCount,
     };
   }
 
@@ -145,14 +143,15 @@ export class Pipeline {
     if (match !== null && schema.title !== match.settings.schema_title) {
       return { kind: EventKinds.SchemaTitleMismatch, message: `stream ${stream} accepts schema title ${match.settings.schema_title}, not ${String(schema.title)} (${uri})` };
     }
-    this.augment(event, schema.declares, request, task);
+    this.augmenter.apply(event, schema, request, task);
     if (!schema.validate(event)) {
       const errors = (schema.validate.errors ?? []).slice(0, MAX_REPORTED_ERRORS);
       return { kind: EventKinds.ValidationError, message: errorsText(errors), errors };
     }
     const value = JSON.stringify(event);
     const limit = this.config.limits.max_event_bytes;
-    if (value.length > limit || Buffer.byteLength(value) > limit) {
+    // UTF-8 is at most 3 bytes per UTF-16 unit: the exact count is needed only near the limit.
+    if (value.length > limit || (value.length * 3 > limit && Buffer.byteLength(value) > limit)) {
       return { kind: EventKinds.EventTooLarge, message: `event is larger than limits.max_event_bytes (${limit} bytes)` };
     }
     const key = match === null ? null : messageKey(event, match);
@@ -162,21 +161,9 @@ export class Pipeline {
     return null;
   }
 
-  /** Fills the defaults of DESIGN.md §5 step 4, only where the schema declares the field. */
-  private augment(event: Event, declares: (path: string) => boolean, request: RequestContext, task: Task): void {
-    const { idField, dtField, clientIpField } = this;
-    if (idField && declares(this.config.defaults.id_field!)) fillField(event, idField, randomUUID());
-    if (dtField && declares(this.config.defaults.dt_field!)) fillField(event, dtField, request.dt);
-    for (let h = 0; h < this.headerFields.length; h++) {
-      const header = task.headers[request.headerOffset + h]!;
-      const field = this.headerFields[h]!;
-      if (header !== '' && declares(field.dotted)) fillField(event, field.path, header.slice(0, MAX_HEADER_CHARS));
-    }
-    if (clientIpField && request.clientIp !== '' && declares(this.config.defaults.client_ip_field!)) fillField(event, clientIpField, request.clientIp);
-  }
-
   private timestampOf(event: Event, request: RequestContext): number {
     const dt = this.dtField ? getField(event, this.dtField) : undefined;
+    if (dt === request.dt) return request.receivedAt;
     const ms = typeof dt === 'string' ? Date.parse(dt) : NaN;
     return Number.isFinite(ms) ? ms : request.receivedAt;
   }

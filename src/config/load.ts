@@ -42,7 +42,25 @@ export function validateConfig(doc: Record<string, unknown>, source: string): Co
   const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false });
   const validate = ajv.compile(configSchema);
   if (!validate(doc)) throw new ConfigError(`invalid config ${source}:\n${describeErrors(validate.errors ?? [])}`);
+  checkFieldPaths(doc);
   return deepFreeze(doc) as unknown as Config;
+}
+
+const FORBIDDEN_SEGMENT = /(^|\.)(__proto__|constructor|prototype)(\.|$)/;
+
+/** Field paths are followed into parsed events; none may name a prototype. */
+function checkFieldPaths(doc: Record<string, unknown>): void {
+  const defaults = doc.defaults as Record<string, unknown>;
+  const paths: Array<[string, unknown]> = [
+    ['defaults.id_field', defaults.id_field],
+    ['defaults.dt_field', defaults.dt_field],
+    ['defaults.client_ip_field', defaults.client_ip_field],
+    ['streams.stream_field', (doc.streams as Record<string, unknown>).stream_field],
+    ...Object.entries(defaults.headers_to_fields as Record<string, string>).map(([h, p]): [string, unknown] => [`defaults.headers_to_fields.${h}`, p]),
+  ];
+  for (const [key, value] of paths) {
+    if (typeof value === 'string' && FORBIDDEN_SEGMENT.test(value)) throw new ConfigError(`invalid config: ${key}: path ${value} names a prototype property`);
+  }
 }
 
 function describeErrors(errors: ErrorObject[]): string {

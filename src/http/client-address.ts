@@ -24,6 +24,7 @@ export class ClientAddress {
 
 /** IPv4-mapped IPv6 (`::ffff:127.0.0.1`) is reported as plain IPv4 so trusted lists stay simple. */
 function normalise(address: string): string {
+  if (!address.includes(':')) return address;
   const mapped = /^(?:0{1,4}:){5}ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address) ?? /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   return mapped ? mapped[1]! : address;
 }

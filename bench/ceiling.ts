@@ -1,0 +1,70 @@
+// The HTTP ceiling: a bare uWebSockets.js server that reads the whole POST body and answers 201 with an
+// empty body. Nothing Sluice does can be faster than this, so bench/run.ts reports Sluice as a ratio of it.
+//
+// Usage: node dist/bench/ceiling.js <port>    prints `listening <port>` when ready, exits on SIGTERM.
+
+import * as path from 'node:path';
+import type * as uws from 'uWebSockets.js';
+
+/** The native binary, never the package's JS fallback: a ceiling measured on the fallback would be a lie. */
+function loadNativeUws(): typeof uws {
+  const packageDir = path.dirname(require.resolve('uWebSockets.js/package.json'));
+  const binaryName = `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`;
+  const binary = path.join(packageDir, 'binaries', binaryName);
+  try {
+    return require(binary) as typeof uws;
+  } catch (error) {
+    console.error(`ceiling: cannot load the native uWebSockets.js binary ${binary}: ${String(error)}`);
+    process.exit(1);
+  }
+}
+
+function parsePort(arg: string | undefined): number {
+  const port = Number(arg);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) {
+    console.error('usage: node dist/bench/ceiling.js <port>');
+    process.exit(2);
+  }
+  return port;
+}
+
+const received = { requests: 0, bytes: 0 };
+
+/** Copies every chunk (uWS reuses its buffer after the callback), as any real server must, then answers. */
+function readBodyThenAnswer(res: uws.HttpResponse): void {
+  const chunks: Buffer[] = [];
+  let aborted = false;
+  res.onAborted(() => {
+    aborted = true;
+  });
+  res.onData((chunk, isLast) => {
+    chunks.push(Buffer.from(chunk.slice(0)));
+    if (!isLast || aborted) return;
+    const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    received.requests++;
+    received.bytes += body.length;
+    res.cork(() => res.writeStatus('201 Created').end());
+  });
+}
+
+function main(): void {
+  const port = parsePort(process.argv[2]);
+  const native = loadNativeUws();
+  native
+    .App()
+    .post('/*', (res) => readBodyThenAnswer(res))
+    .listen('127.0.0.1', port, (listenSocket) => {
+      if (!listenSocket) {
+        console.error(`ceiling: cannot listen on 127.0.0.1:${port}`);
+        process.exit(1);
+      }
+      console.log(`listening ${port}`);
+    });
+  process.on('SIGTERM', () => {
+    // Keep-alive connections would hold the loop open; the counts let run.ts see the bodies were read.
+    console.log(`received ${received.requests} requests, ${received.bytes} body bytes`);
+    process.exit(0);
+  });
+}
+
+main();

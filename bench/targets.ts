@@ -1,0 +1,169 @@
+// The servers under test, each a child process on its own free port: the uWS ceiling and Sluice with the
+// null sink. Starting waits until the server says it is ready; a server that dies or never gets ready
+// is an error that carries the tail of its output, so the reason is on screen.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { trackChild } from './children';
+
+export interface RunningServer {
+  target: string;
+  url: string;
+  child: ChildProcess;
+  output: OutputTail;
+}
+
+const START_TIMEOUT_MS = 30_000;
+const POLL_INTERVAL_MS = 100;
+const STOP_TIMEOUT_MS = 10_000;
+
+/** Keeps the last lines a child printed, for error messages; reading them also keeps its pipes drained. */
+class OutputTail {
+  private lines: string[] = [];
+  constructor(private readonly maxLines = 40) {}
+  push(chunk: Buffer): void {
+    this.lines.push(...chunk.toString().split('\n').filter((line) => line.length > 0));
+    if (this.lines.length > this.maxLines) this.lines.splice(0, this.lines.length - this.maxLines);
+  }
+  text(): string {
+    return this.lines.length ? this.lines.map((line) => `    | ${line}`).join('\n') : '    (no output)';
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function spawnServer(args: string[], cwd: string): { child: ChildProcess; output: OutputTail } {
+  const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = new OutputTail();
+  child.stdout?.on('data', (chunk: Buffer) => output.push(chunk));
+  child.stderr?.on('data', (chunk: Buffer) => output.push(chunk));
+  trackChild(child);
+  child.on('error', (error) => output.push(Buffer.from(`spawn error: ${error.message}`)));
+  return { child, output };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `isReady` until it says yes; fails early if the child exits, or after START_TIMEOUT_MS. */
+async function waitUntilReady(server: RunningServer, what: string, isReady: () => Promise<boolean> | boolean): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (server.child.exitCode !== null || server.child.signalCode !== null) {
+      const how = server.child.exitCode !== null ? `exit code ${server.child.exitCode}` : `signal ${server.child.signalCode}`;
+      throw new Error(`${server.target} exited (${how}) before ${what}; its last output:\n${server.output.text()}`);
+    }
+    if (await isReady()) return;
+    await sleep(POLL_INTERVAL_MS);
+  }
+  server.child.kill('SIGKILL');
+  throw new Error(`${server.target} did not get ready (${what}) within ${START_TIMEOUT_MS / 1000} s; its last output:\n${server.output.text()}`);
+}
+
+export async function startCeiling(distBench: string, repoRoot: string, port: number): Promise<RunningServer> {
+  const started = spawnServer([path.join(distBench, 'ceiling.js'), String(port)], repoRoot);
+  const server: RunningServer = { target: 'ceiling', url: `http://127.0.0.1:${port}/v1/events`, ...started };
+  let saidListening = false;
+  server.child.stdout?.on('data', (chunk: Buffer) => {
+    if (chunk.toString().includes(`listening ${port}`)) saidListening = true;
+  });
+  await waitUntilReady(server, `printing "listening ${port}"`, () => saidListening);
+  return server;
+}
+
+async function answers200(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    await response.arrayBuffer();
+    return response.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+export async function startSluice(repoRoot: string, port: number, configFile: string): Promise<RunningServer> {
+  const cli = path.join(repoRoot, 'dist', 'src', 'cli.js');
+  if (!fs.existsSync(cli)) {
+    throw new Error(`Sluice is not built: ${cli} does not exist (npm run build, or fix the build errors it shows)`);
+  }
+  const args = [cli, 'serve', '--config', configFile, '--port', String(port)];
+  const started = spawnServer(args, repoRoot);
+  const base = `http://127.0.0.1:${port}`;
+  const server: RunningServer = { target: 'sluice', url: `${base}/v1/events`, ...started };
+  await waitUntilReady(server, `GET /readyz answering 200 on port ${port}`, () => answers200(`${base}/readyz`));
+  return server;
+}
+
+export async function stopServer(server: RunningServer): Promise<void> {
+  const { child } = server;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timedOut = await Promise.race([exited.then(() => false), sleep(STOP_TIMEOUT_MS).then(() => true)]);
+  if (timedOut) {
+    console.warn(`  ${server.target} did not exit within ${STOP_TIMEOUT_MS / 1000} s of SIGTERM; killing it`);
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+/** CPU time (user + system, all threads) and peak RSS of a process, from /proc; null where there is none. */
+export interface ProcessUsage {
+  cpuSeconds: number;
+  peakRssBytes: number;
+}
+
+let clockTicksPerSecond: number | undefined;
+
+function clockTicks(): number {
+  if (clockTicksPerSecond === undefined) {
+    const output = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+    clockTicksPerSecond = Number(output.stdout) || 100;
+  }
+  return clockTicksPerSecond;
+}
+
+export function processUsage(pid: number | undefined): ProcessUsage | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name (which may contain spaces): utime is 14th, stime 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / clockTicks();
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const peakKiB = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN);
+    return { cpuSeconds, peakRssBytes: peakKiB * 1024 };
+  } catch {
+    return null;
+  }
+}
+
+/** Share (0..1) of all CPUs' time spent non-idle over `ms`, from /proc/stat; null where there is none. */
+export async function cpuBusyShare(ms: number): Promise<number | null> {
+  const read = (): { busy: number; total: number } | null => {
+    try {
+      const cpuLine = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0];
+      const ticks = cpuLine.trim().split(/\s+/).slice(1).map(Number);
+      const idle = ticks[3] + (ticks[4] ?? 0); // idle + iowait
+      const total = ticks.reduce((sum, n) => sum + n, 0);
+      return { busy: total - idle, total };
+    } catch {
+      return null;
+    }
+  };
+  const before = read();
+  await sleep(ms);
+  const after = read();
+  if (!before || !after || after.total === before.total) return null;
+  return (after.busy - before.busy) / (after.total - before.total);
+}

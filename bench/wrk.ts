@@ -1,0 +1,108 @@
+// Driving wrk (the Debian package): finding or installing it, running it with bench/wrk/post.lua, and
+// reading the exact figures that post.lua's done() prints as `BENCH_RESULT {json}`.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { trackChild } from './children';
+
+export interface WrkSettings {
+  threads: number;
+  connections: number;
+  durationSeconds: number;
+  script: string;
+  bodiesFile: string;
+  url: string;
+}
+
+export interface WrkResult {
+  requests: number;
+  durationSeconds: number;
+  requestsPerSecond: number;
+  /** Responses with status >= 400, as wrk counts them (its "Non-2xx or 3xx responses"). */
+  non2xx: number;
+  socketErrors: { connect: number; read: number; write: number; timeout: number };
+  latencyMs: { mean: number; max: number; p50: number; p90: number; p99: number; p99_9: number };
+  /** wrk's own text report, kept so a surprising figure can be checked by eye. */
+  report: string;
+}
+
+interface LuaResult {
+  requests: number;
+  duration_us: number;
+  errors: { connect: number; read: number; write: number; status: number; timeout: number };
+  latency_us: { mean: number; max: number; p50: number; p90: number; p99: number; p99_9: number };
+}
+
+function wrkOnPath(): boolean {
+  return spawnSync('wrk', ['-v'], { stdio: 'ignore' }).error === undefined;
+}
+
+/** wrk must be there; install it once from Debian if it is not, else stop with a message that says why. */
+export function ensureWrk(): void {
+  if (wrkOnPath()) return;
+  console.log('wrk is not on PATH: trying `apt-get install -y wrk` once');
+  spawnSync('apt-get', ['install', '-y', 'wrk'], { stdio: 'inherit' });
+  if (!wrkOnPath()) {
+    throw new Error('wrk is not installed and `apt-get install -y wrk` did not install it; install the Debian package wrk (as root: apt-get update && apt-get install -y wrk) and run again');
+  }
+}
+
+export function wrkVersion(): string {
+  const output = spawnSync('wrk', ['-v'], { encoding: 'utf8' });
+  return `${output.stdout}${output.stderr}`.split('\n')[0].trim();
+}
+
+function wrkArgs(settings: WrkSettings): string[] {
+  return [
+    `-t${settings.threads}`,
+    `-c${settings.connections}`,
+    `-d${settings.durationSeconds}s`,
+    '--latency',
+    '-s', settings.script,
+    settings.url,
+    '--', settings.bodiesFile,
+  ];
+}
+
+function runProcess(command: string, args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    trackChild(child);
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
+const usToMs = (microseconds: number): number => microseconds / 1000;
+
+export function parseWrkOutput(output: string): WrkResult {
+  const line = output.split('\n').find((text) => text.startsWith('BENCH_RESULT '));
+  if (!line) throw new Error(`wrk printed no BENCH_RESULT line; its output was:\n${output}`);
+  const lua = JSON.parse(line.slice('BENCH_RESULT '.length)) as LuaResult;
+  const durationSeconds = lua.duration_us / 1e6;
+  const latency = lua.latency_us;
+  return {
+    requests: lua.requests,
+    durationSeconds,
+    requestsPerSecond: lua.requests / durationSeconds,
+    non2xx: lua.errors.status,
+    socketErrors: { connect: lua.errors.connect, read: lua.errors.read, write: lua.errors.write, timeout: lua.errors.timeout },
+    latencyMs: {
+      mean: usToMs(latency.mean),
+      max: usToMs(latency.max),
+      p50: usToMs(latency.p50),
+      p90: usToMs(latency.p90),
+      p99: usToMs(latency.p99),
+      p99_9: usToMs(latency.p99_9),
+    },
+    report: output.split('\n').filter((text) => !text.startsWith('BENCH_RESULT ')).join('\n').trim(),
+  };
+}
+
+export async function runWrk(settings: WrkSettings): Promise<WrkResult> {
+  const { code, output } = await runProcess('wrk', wrkArgs(settings));
+  if (code !== 0) throw new Error(`wrk exited with code ${code}:\n${output}`);
+  return parseWrkOutput(output);
+}

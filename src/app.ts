@@ -24,7 +24,7 @@ export async function startSluice(config: Config, log: Logger, cwd = process.cwd
   const streamDoc = config.streams.config === null ? null : readStreamConfigFile(config.streams.config, cwd);
   const streams = streamDoc === null ? null : new StreamTable(streamDoc, config.streams.topic_prefix, config.service_name);
   const metrics = new Metrics();
-  const sink = createSink(config, cwd);
+  const sink = createSink(config, cwd, log);
   const pool = new WorkerPool(config, streamDoc, sink, metrics, log);
   const threads = threadCount(config.pool.threads);
   const coalescer = new Coalescer(

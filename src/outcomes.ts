@@ -49,9 +49,7 @@ function requestKind(errorType: string, status: number, title: string): RequestK
 export const RequestKinds = Object.freeze({
   MalformedBody: requestKind('MalformedBody', 400, 'Request body is not a JSON object or array of objects'),
   EmptyBody: requestKind('EmptyBody', 400, 'Request body holds no events'),
-  BadRequest: requestKind('BadRequest', 400, 'Bad request'),
   NotFound: requestKind('NotFound', 404, 'Not found'),
-  MethodNotAllowed: requestKind('MethodNotAllowed', 405, 'Method not allowed'),
   PayloadTooLarge: requestKind('PayloadTooLarge', 413, 'Request body too large'),
   UnsupportedMediaType: requestKind('UnsupportedMediaType', 415, 'Unsupported content type'),
   UnsupportedEncoding: requestKind('UnsupportedEncoding', 415, 'Unsupported content encoding'),

@@ -11,8 +11,12 @@ export type DecodedBody =
 export function decodeBody(task: Task, r: number, maxBodyBytes: number): DecodedBody {
   const start = task.bounds[r * 2]!;
   const end = task.bounds[r * 2 + 1]!;
-  let bytes: Uint8Array = new Uint8Array(task.bodies, start, end - start);
-  const flags = task.flags[r]!;
+  return decodeBytes(new Uint8Array(task.bodies, start, end - start), task.flags[r]!, maxBodyBytes);
+}
+
+/** Inflates (per FLAG_* bits), decodes and parses one request body into its list of events. */
+export function decodeBytes(body: Uint8Array, flags: number, maxBodyBytes: number): DecodedBody {
+  let bytes = body;
   if (flags & (FLAG_GZIP | FLAG_DEFLATE)) {
     try {
       // maxOutputLength stops a gzip bomb at the body limit instead of exhausting memory.

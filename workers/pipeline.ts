@@ -127,13 +127,13 @@ export class Pipeline {
     const uri = this.schemaUriOf(event) ?? null;
     const match = stream === null ? null : (this.streams?.lookup(stream) ?? null);
     const label = match?.configKey ?? OTHER_STREAM;
-    const rejection = this.accept(event, uri, stream, match, label, request, out, task);
+    const rejection = this.accept(event, position, uri, stream, match, label, request, out, task);
     if (rejection === null) out.valid(request.index, label);
     else this.reject(rejection, label, uri, stream, request, out, task, position);
   }
 
   /** Steps 1–6 of DESIGN.md §5: produces the message and returns null, or says why not. */
-  private accept(event: Event, uri: string | null, stream: string | null, match: StreamMatch | null, label: string, request: RequestContext, out: ResultBuilder, task: Task): Rejection | null {
+  private accept(event: Event, position: number, uri: string | null, stream: string | null, match: StreamMatch | null, label: string, request: RequestContext, out: ResultBuilder, task: Task): Rejection | null {
     if (uri === null) return { kind: EventKinds.SchemaUriMissing, message: `event has no schema URI in ${this.describeUriFields()}` };
     if (stream === null) return { kind: EventKinds.StreamMissing, message: `event has no stream name in ${this.config.streams.stream_field}` };
     if (this.streams !== null && match === null) return { kind: EventKinds.StreamNotConfigured, message: `stream ${stream} is not configured` };
@@ -157,7 +157,7 @@ export class Pipeline {
     const key = match === null ? null : messageKey(event, match);
     if (key === undefined) return { kind: EventKinds.MessageKeyMissing, message: `event lacks a message key field of stream ${stream}` };
     const topic = match?.topic ?? this.config.streams.topic_prefix + stream;
-    out.message(request.index, topic, value, key, this.timestampOf(event, request), MESSAGE_EVENT, label);
+    out.message(request.index, position, topic, value, key, this.timestampOf(event, request), MESSAGE_EVENT, label);
     return null;
   }
 
@@ -173,7 +173,7 @@ export class Pipeline {
     const received = this.originalEvent(task, request.index, position);
     const context = errors ? { error_type: kind.errorType, errors, errorsText: message } : { error_type: kind.errorType, message };
     out.failed(request.index, kind.group, `{"status":${JSON.stringify(kind.group)},"event":${received},"context":${JSON.stringify(context)}}`, label, kind.errorType);
-    if (kind.group === 'invalid') this.errorEvent(kind, message, received, uri, stream, request, out);
+    if (kind.group === 'invalid') this.errorEvent(kind, message, received, uri, stream, request, position, out);
   }
 
   /**
@@ -195,7 +195,7 @@ export class Pipeline {
   }
 
   /** DESIGN.md §6: each invalid event becomes an error event in the error stream, itself validated. */
-  private errorEvent(kind: EventKind, message: string, received: string, uri: string | null, stream: string | null, request: RequestContext, out: ResultBuilder): void {
+  private errorEvent(kind: EventKind, message: string, received: string, uri: string | null, stream: string | null, request: RequestContext, position: number, out: ResultBuilder): void {
     if (this.errorTopic === null) return;
     const schema = this.schemas.get(ERROR_SCHEMA_URI);
     if (!schema?.ok) return;
@@ -212,7 +212,7 @@ export class Pipeline {
       errored_stream_name: stream ?? UNKNOWN,
     };
     if (!schema.validate(errorEvent)) return;
-    out.message(request.index, this.errorTopic, JSON.stringify(errorEvent), null, Date.parse(now), MESSAGE_ERROR_EVENT, this.config.error_stream!);
+    out.message(request.index, position, this.errorTopic, JSON.stringify(errorEvent), null, Date.parse(now), MESSAGE_ERROR_EVENT, this.config.error_stream!);
   }
 
   private describeUriFields(): string {

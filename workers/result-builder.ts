@@ -36,13 +36,13 @@ export class ResultBuilder {
   }
 
   /** `text` order: value, then key (when keyed). */
-  message(request: number, topic: string, value: string, key: string | null, timestamp: number, kind: number, stream: string): void {
+  message(request: number, position: number, topic: string, value: string, key: string | null, timestamp: number, kind: number, stream: string): void {
     const topicId = this.nameId(topic);
     const streamId = this.nameId(stream);
     // Offsets are filled in as text indexes here and turned into byte offsets by build().
     this.texts.push(value);
     if (key !== null) this.texts.push(key);
-    this.messageInts.push(request, topicId, this.texts.length - (key === null ? 1 : 2), 0, key === null ? -1 : this.texts.length - 1, 0, kind, streamId);
+    this.messageInts.push(request, topicId, this.texts.length - (key === null ? 1 : 2), 0, key === null ? -1 : this.texts.length - 1, 0, kind, streamId, position);
     this.timestamps.push(timestamp);
   }
 

@@ -26,6 +26,7 @@ export function threadCount(setting: Config['pool']['threads']): number {
  */
 export class WorkerPool implements TaskRunner {
   readonly piscina: Piscina;
+  private readonly deliveryTimeoutMs: number;
 
   constructor(
     config: Config,
@@ -35,6 +36,7 @@ export class WorkerPool implements TaskRunner {
     private readonly log: Logger,
   ) {
     const threads = threadCount(config.pool.threads);
+    this.deliveryTimeoutMs = config.sink.kafka.delivery_timeout_ms;
     const workerData: WorkerSettings = { config, streams, cwd: process.cwd() };
     this.piscina = new Piscina({
       filename: WORKER_FILE,
@@ -55,7 +57,7 @@ export class WorkerPool implements TaskRunner {
       (result: TaskResult) => {
         done();
         this.record(result);
-        new TaskDelivery(requests, result, this.metrics).start(this.sink);
+        new TaskDelivery(requests, result, this.metrics, this.deliveryTimeoutMs).start(this.sink);
       },
       (err: Error) => {
         done();

@@ -37,10 +37,11 @@ export interface Task {
 }
 
 /**
- * Per message: [request, topic, valueStart, valueEnd, keyStart, keyEnd, kind, stream]; keyStart = -1
- * when unkeyed; topic and stream are indexes into `names` (stream is the bounded metric label).
+ * Per message: [request, topic, valueStart, valueEnd, keyStart, keyEnd, kind, stream, position];
+ * keyStart = -1 when unkeyed; topic and stream are indexes into `names` (stream is the bounded metric
+ * label); position is the event's index within its request body.
  */
-export const MESSAGE_FIELDS = 8;
+export const MESSAGE_FIELDS = 9;
 export const enum MessageField {
   Request = 0,
   Topic = 1,
@@ -50,6 +51,7 @@ export const enum MessageField {
   KeyEnd = 5,
   Kind = 6,
   Stream = 7,
+  Position = 8,
 }
 export const MESSAGE_EVENT = 0;
 /** An error event (§6): produced best-effort, never holds up the response. */

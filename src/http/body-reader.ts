@@ -34,7 +34,10 @@ export class BodyReader {
     });
   }
 
-  abort(): void {
+  /** Stops reading; true when the body was still incomplete. */
+  abort(): boolean {
+    const wasReading = !this.done;
     this.done = true;
+    return wasReading;
   }
 }

@@ -38,6 +38,7 @@ export interface IntakeDeps {
  */
 export class IntakeHandler {
   private inflightBytes = 0;
+  /** Requests whose body is being read, plus those accepted and not yet completed. */
   private inflightRequests = 0;
   private readonly headerNames: string[];
   // Label children resolved once: prom-client hashes label objects on every call otherwise.
@@ -71,15 +72,24 @@ export class IntakeHandler {
     const clientIp = this.deps.clientAddress.of(res, req);
     const exchange = new Exchange(this, res, meta, startedAt, flags, requestId, clientIp, headers);
     const reader = new BodyReader(res, contentLength === '' ? null : Number(contentLength), config.limits.max_body_bytes);
-    reader.read((body) => exchange.received(body), () => this.reply(res, meta, this.tooLarge(), startedAt, hasty, true));
+    // Counted from here, so a graceful shutdown also waits for bodies still arriving.
+    this.inflightRequests++;
+    reader.read(
+      (body) => exchange.received(body),
+      () => {
+        this.inflightRequests--;
+        this.reply(res, meta, { ...this.tooLarge(), close: true }, startedAt, hasty, true);
+      },
+    );
     res.onAborted(() => {
-      reader.abort();
+      if (reader.abort()) this.inflightRequests--;
       exchange.aborted = true;
     });
   }
 
   /** Runs a body through the same path as a client request (GET /v1/_test/events). */
   runInternal(res: HttpResponse, body: Buffer, meta: ResponseMeta): void {
+    this.inflightRequests++;
     const exchange = new Exchange(this, res, meta, performance.now(), 0, meta.requestId, '', this.headerNames.map(() => ''));
     res.onAborted(() => {
       exchange.aborted = true;
@@ -116,11 +126,11 @@ export class IntakeHandler {
   /** Called by an Exchange once its whole body is in. */
   accept(exchange: Exchange, body: Buffer): boolean {
     if (body.length === 0) {
+      this.inflightRequests--;
       this.reply(exchange.res, exchange.meta, problemReply(RequestKinds.EmptyBody, 'request body is empty'), exchange.startedAt, exchange.hasty, true);
       return false;
     }
     this.inflightBytes += body.length;
-    this.inflightRequests++;
     this.deps.metrics.inflightBytes.set(this.inflightBytes);
     if (exchange.hasty) this.reply(exchange.res, exchange.meta, { status: 202 }, exchange.startedAt, true, true);
     return true;
@@ -137,7 +147,7 @@ export class IntakeHandler {
     this.deps.metrics.inflightBytes.set(this.inflightBytes);
     if (exchange.hasty) return this.reportHasty(exchange, outcome);
     if (exchange.aborted) return;
-    this.reply(exchange.res, exchange.meta, outcomeReply(outcome, this.deps.sink), exchange.startedAt, false, true);
+    this.reply(exchange.res, exchange.meta, outcomeReply(outcome, this.deps.sink, this.deps.config.limits.max_body_bytes), exchange.startedAt, false, true);
   }
 
   private reportHasty(exchange: Exchange, outcome: RequestOutcome): void {
@@ -199,8 +209,11 @@ class Exchange implements IntakeRequest {
 }
 
 /** DESIGN.md §2.3: status and body from the counts of a guaranteed request. */
-export function outcomeReply(outcome: RequestOutcome, sink: Sink): Reply {
-  if (outcome.problem !== null) return problemReply(outcome.problem, outcome.detail ?? outcome.problem.title);
+export function outcomeReply(outcome: RequestOutcome, sink: Sink, maxBodyBytes: number): Reply {
+  if (outcome.problem !== null) {
+    const extra = outcome.problem === RequestKinds.PayloadTooLarge ? { max_body_bytes: maxBodyBytes } : undefined;
+    return problemReply(outcome.problem, outcome.detail ?? outcome.problem.title, extra);
+  }
   const { success, invalid, error } = outcome;
   if (invalid === 0 && error === 0) return { status: 201 };
   const total = success + invalid + error;

@@ -64,7 +64,7 @@ export class HttpServer {
       req.getQuery() === 'spec' ? jsonReply(200, openApiDocument(this.deps.info, config.metrics.path)) : notFound(req),
     );
     this.app.options('/*', (res, req) => this.preflight(res, req));
-    this.app.any('/*', (res, req) => this.send(res, this.meta(req), req.getMethod() === 'get' || req.getMethod() === 'post' ? notFound(req) : methodNotAllowed(req)));
+    this.app.any('/*', (res, req) => this.send(res, this.meta(req), notFound(req)));
   }
 
   /** A GET route whose handler returns its reply, or undefined when it answers by itself later. */
@@ -131,10 +131,6 @@ export class HttpServer {
 
 function notFound(req: HttpRequest): Reply {
   return problemReply(RequestKinds.NotFound, `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}`);
-}
-
-function methodNotAllowed(req: HttpRequest): Reply {
-  return problemReply(RequestKinds.MethodNotAllowed, `method ${req.getMethod().toUpperCase()} is not allowed on ${req.getUrl()}`);
 }
 
 /** Bounded route labels: parameterised routes are labelled by their pattern. */

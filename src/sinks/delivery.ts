@@ -2,6 +2,7 @@ import type { IntakeRequest } from '../batching/request';
 import { FLAG_HASTY, MESSAGE_ERROR_EVENT, MESSAGE_FIELDS, MessageField, REQUEST_FIELDS, REQUEST_PROBLEMS, RequestField, type TaskResult } from '../batching/wire';
 import type { Metrics } from '../metrics';
 import { EventKinds, RequestKinds } from '../outcomes';
+import { decodeBytes } from '../../workers/body';
 import type { MessageBatch, Sink } from './types';
 
 /**
@@ -15,16 +16,20 @@ export class TaskDelivery implements MessageBatch {
   private readonly sinkFailures: Int32Array;
   private readonly errorItems: (string[] | undefined)[];
   private readonly successByStream = new Map<number, number>();
+  private readonly settled: Uint8Array;
   private unsettled: number;
   private readonly sentAt = process.hrtime.bigint();
+  private deadline: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly requests: readonly IntakeRequest[],
     private readonly result: TaskResult,
     private readonly metrics: Metrics,
+    private readonly timeoutMs: number,
   ) {
     this.size = result.messages.length / MESSAGE_FIELDS;
     this.unsettled = this.size;
+    this.settled = new Uint8Array(this.size);
     this.payload = Buffer.from(result.payload);
     this.remaining = new Int32Array(requests.length);
     this.sinkFailures = new Int32Array(requests.length);
@@ -39,8 +44,16 @@ export class TaskDelivery implements MessageBatch {
     for (let r = 0; r < this.requests.length; r++) if (this.remaining[r] === 0) this.complete(r);
     if (this.size > 0) {
       this.metrics.sinkQueueMessages.inc(this.size);
+      // The sink's own timeouts are not always enough (an idempotent Kafka producer keeps in-flight
+      // messages past message.timeout.ms): no request waits longer than this, whatever the sink does.
+      this.deadline = setTimeout(() => this.expire(), this.timeoutMs);
       sink.send(this);
     }
+  }
+
+  private expire(): void {
+    const reason = `delivery not confirmed within ${this.timeoutMs} ms`;
+    for (let i = 0; i < this.size; i++) if (this.settled[i] === 0) this.settle(i, reason);
   }
 
   topic(i: number): string {
@@ -65,8 +78,15 @@ export class TaskDelivery implements MessageBatch {
     return (this.requests[this.field(i, MessageField.Request)]!.flags & FLAG_HASTY) !== 0;
   }
 
+  /** A late report for a message already settled (timed out) is ignored. */
   settle(i: number, error: string | null): void {
+    if (this.settled[i] === 1) return;
+    this.settled[i] = 1;
+    this.record(i, error);
     if (--this.unsettled === 0) this.finished();
+  }
+
+  private record(i: number, error: string | null): void {
     if (this.field(i, MessageField.Kind) === MESSAGE_ERROR_EVENT) {
       this.metrics.errorEvents.inc({ result: error === null ? 'produced' : 'failed' });
       return;
@@ -84,6 +104,7 @@ export class TaskDelivery implements MessageBatch {
   }
 
   private finished(): void {
+    if (this.deadline) clearTimeout(this.deadline);
     this.metrics.sinkQueueMessages.dec(this.size);
     this.metrics.sinkDelivery.observe(Number(process.hrtime.bigint() - this.sentAt) / 1e9);
     for (const [stream, count] of this.successByStream) {
@@ -115,10 +136,16 @@ export class TaskDelivery implements MessageBatch {
     });
   }
 
-  /** Sink failures echo the event as it was produced (augmented): the original is in the worker. */
+  /**
+   * Sink failures echo the event as received, like every EventStatus: the request body is decoded
+   * again for it. Failures are the rare path; deliveries never pay for this.
+   */
   private sinkErrorItem(i: number, error: string): string {
     const context = { error_type: EventKinds.SinkError.errorType, message: error };
-    return `{"status":"error","event":${this.value(i).toString()},"context":${JSON.stringify(context)}}`;
+    const request = this.requests[this.field(i, MessageField.Request)]!;
+    const decoded = decodeBytes(request.body, request.flags, Number.MAX_SAFE_INTEGER);
+    const original = decoded.ok ? JSON.stringify(decoded.events[this.field(i, MessageField.Position)]) : this.value(i).toString();
+    return `{"status":"error","event":${original},"context":${JSON.stringify(context)}}`;
   }
 
   private field(message: number, field: MessageField): number {

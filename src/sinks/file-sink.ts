@@ -22,7 +22,6 @@ export class FileSink implements Sink {
   private pending = new Map<string, PendingWrites>();
   private readonly files = new Map<string, FileHandle>();
   private flushing: Promise<void> | null = null;
-  private failure: string | null = null;
 
   constructor(
     private readonly dir: string,
@@ -46,8 +45,9 @@ export class FileSink implements Sink {
     if (!this.flushing) this.flushing = this.flushLoop();
   }
 
+  /** A failed write fails its own messages (500/207) but never refuses other topics' requests. */
   unavailableReason(): string | null {
-    return this.failure;
+    return null;
   }
 
   async close(): Promise<void> {
@@ -73,10 +73,11 @@ export class FileSink implements Sink {
       const file = await this.fileFor(topic);
       await file.writev(writes.chunks);
       if (this.fsync) await file.datasync();
-      this.failure = null;
     } catch (err) {
       error = `file sink: ${(err as Error).message}`;
-      this.failure = error;
+      // Reopen next time: the cause (a full disk, a replaced file) may be gone by then.
+      void this.files.get(topic)?.close().catch(() => undefined);
+      this.files.delete(topic);
     }
     for (let m = 0; m < writes.batches.length; m++) writes.batches[m]!.settle(writes.indexes[m]!, error);
   }

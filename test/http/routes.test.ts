@@ -1,0 +1,239 @@
+/**
+ * DESIGN.md §2 routes and §2.4 headers: every GET route, unknown routes, X-Request-ID, security
+ * headers, and CORS (off by default, on when configured).
+ */
+import { describe, it, before, after } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { startSluice, REPO_ROOT, type Sluice } from '../helpers/server';
+import { postEvents, request, rawHttpSequence, head } from '../helpers/http';
+import { testEvent, assertSecurityHeaders, assertProblem, UUID_RE } from '../helpers/events';
+
+const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
+
+describe('§2 routes (default config with test_events, CORS off)', () => {
+  let s: Sluice;
+  before(async () => {
+    s = await startSluice();
+  });
+  after(async () => {
+    await s?.stop();
+  });
+
+  describe('health and info', () => {
+    it('GET /healthz answers 200', async () => {
+      const r = await request(s.url, '/healthz');
+      assert.equal(r.status, 200);
+    });
+
+    it('GET /readyz answers 200 when config, schemas and sink are usable', async () => {
+      const r = await request(s.url, '/readyz');
+      assert.equal(r.status, 200);
+    });
+
+    it('GET /_info answers {name, version, description, home} from package.json', async () => {
+      const r = await request(s.url, '/_info');
+      assert.equal(r.status, 200);
+      assert.match(String(r.headers['content-type']), /^application\/json/);
+      assert.equal(r.body.name, pkg.name);
+      assert.equal(r.body.version, pkg.version);
+      assert.equal(r.body.description, pkg.description);
+      assert.equal(typeof r.body.home, 'string');
+      assert.ok(r.body.home.length > 0);
+    });
+
+    it('GET /?spec answers the OpenAPI 3 document, which describes POST /v1/events', async () => {
+      const r = await request(s.url, '/?spec');
+      assert.equal(r.status, 200);
+      assert.match(String(r.headers['content-type']), /json/);
+      assert.match(String(r.body.openapi), /^3\./);
+      assert.ok(r.body.paths && r.body.paths['/v1/events'] && r.body.paths['/v1/events'].post, 'paths./v1/events.post');
+    });
+
+    it('GET /robots.txt disallows everything, as text', async () => {
+      const r = await request(s.url, '/robots.txt');
+      assert.equal(r.status, 200);
+      assert.match(String(r.headers['content-type']), /^text\/plain/);
+      assert.equal(r.text, 'User-agent: *\nDisallow: /\n');
+    });
+  });
+
+  describe('GET /metrics', () => {
+    it('answers Prometheus text with sluice_ metrics, counting events by stream and outcome', async () => {
+      assert.equal((await postEvents(s.url, testEvent())).status, 201);
+      const r = await request(s.url, '/metrics');
+      assert.equal(r.status, 200);
+      assert.match(String(r.headers['content-type']), /^text\/plain/);
+      assert.match(r.text, /^# (HELP|TYPE) sluice_/m);
+      assert.match(r.text, /^sluice_events_total\{[^}]*stream="test\.event"[^}]*\} \d+/m);
+      assert.match(r.text, /^sluice_http_requests_total\{/m);
+    });
+  });
+
+  describe('GET /v1/stream-configs', () => {
+    it('answers all loaded stream configs', async () => {
+      const r = await request(s.url, '/v1/stream-configs');
+      assert.equal(r.status, 200);
+      assert.match(String(r.headers['content-type']), /^application\/json/);
+      assert.equal(r.body['test.event']?.schema_title, 'test/event');
+      assert.equal(r.body['sluice.error.validation']?.schema_title, 'error');
+    });
+
+    it('answers the comma-separated streams asked for, omitting unknown names', async () => {
+      const r = await request(s.url, '/v1/stream-configs/test.event,sluice.error.validation,no.such.stream');
+      assert.equal(r.status, 200);
+      assert.deepEqual(Object.keys(r.body).sort(), ['sluice.error.validation', 'test.event']);
+      assert.equal(r.body['test.event'].schema_title, 'test/event');
+    });
+
+    it('accepts | as the separator too (raw and percent-encoded)', async () => {
+      for (const p of ['/v1/stream-configs/test.event|sluice.error.validation', '/v1/stream-configs/test.event%7Csluice.error.validation']) {
+        const r = await request(s.url, p);
+        assert.equal(r.status, 200, p);
+        assert.deepEqual(Object.keys(r.body).sort(), ['sluice.error.validation', 'test.event'], p);
+      }
+    });
+
+    it('a single name answers just that stream', async () => {
+      const r = await request(s.url, '/v1/stream-configs/test.event');
+      assert.equal(r.status, 200);
+      assert.deepEqual(Object.keys(r.body), ['test.event']);
+    });
+  });
+
+  describe('GET /v1/_test/events', () => {
+    it('runs the configured test_events through validation and the sink: 201', async () => {
+      const before = (await s.readLines('test.event')).filter((l) => l.test === 'readiness probe').length;
+      const r = await request(s.url, '/v1/_test/events');
+      assert.equal(r.status, 201, r.text);
+      const after = (await s.readLines('test.event')).filter((l) => l.test === 'readiness probe').length;
+      assert.equal(after, before + 1, 'the test event was produced to its topic');
+    });
+  });
+
+  describe('unknown routes: 404 JSON problem, never HTML', () => {
+    for (const [method, p] of [
+      ['GET', '/nope'],
+      ['GET', '/v1/nope'],
+      ['POST', '/v1/event'],
+      ['GET', '/v2/stream/test.event'],
+      ['DELETE', '/v1/events/x'],
+    ] as const) {
+      it(`${method} ${p} answers 404 application/problem+json`, async () => {
+        const r = await request(s.url, p, { method, headers: method === 'POST' ? { 'content-type': 'application/json' } : {}, body: method === 'POST' ? '{}' : undefined });
+        assertProblem(r, 404, 'NotFound');
+        assertSecurityHeaders(r, `${method} ${p}`);
+      });
+    }
+
+    it('a wrong method on a known route is a JSON problem (404 or 405)', async () => {
+      for (const [method, p] of [['GET', '/v1/events'], ['PUT', '/v1/events'], ['POST', '/healthz']] as const) {
+        const r = await request(s.url, p, { method, headers: { 'content-type': 'application/json' }, body: method === 'GET' ? undefined : '{}' });
+        assert.ok(r.status === 404 || r.status === 405, `${method} ${p}: ${r.status}`);
+        assertProblem(r, r.status, r.status === 404 ? 'NotFound' : 'MethodNotAllowed');
+      }
+    });
+  });
+
+  describe('connections: keep-alive', () => {
+    it('sequential requests on one keep-alive connection are each answered', async () => {
+      const evs = [testEvent(), testEvent({ test: 5 }), testEvent()];
+      const posts = evs.map((e, i) => {
+        const b = JSON.stringify(e);
+        return head('POST', '/v1/events', { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(b), 'X-Request-ID': `ka-${i + 1}` }) + b;
+      });
+      const rs = await rawHttpSequence(s.port, [head('GET', '/healthz', { 'X-Request-ID': 'ka-0' }), ...posts, head('GET', '/robots.txt', { 'X-Request-ID': 'ka-4' })]);
+      assert.deepEqual(rs.map((r) => r.status), [200, 201, 400, 201, 200]);
+      assert.deepEqual(rs.map((r) => r.headers['x-request-id']), ['ka-0', 'ka-1', 'ka-2', 'ka-3', 'ka-4']);
+      const stored = (await s.readLines('test.event')).map((l) => l.meta?.id);
+      assert.ok(stored.includes(evs[0].meta.id) && stored.includes(evs[2].meta.id));
+    });
+
+    // Pipelining (a second request written before the first POST is answered) is not tested: uWS
+    // closes such connections while a response is pending. Browsers and common clients do not pipeline.
+  });
+
+  describe('§2.4 headers on every response', () => {
+    it('X-Content-Type-Options, Content-Security-Policy and X-Request-ID are on every route and status', async () => {
+      const cases: Array<[string, string, string | undefined, string | undefined]> = [
+        ['GET', '/healthz', undefined, undefined],
+        ['GET', '/readyz', undefined, undefined],
+        ['GET', '/_info', undefined, undefined],
+        ['GET', '/?spec', undefined, undefined],
+        ['GET', '/robots.txt', undefined, undefined],
+        ['GET', '/metrics', undefined, undefined],
+        ['GET', '/v1/stream-configs', undefined, undefined],
+        ['GET', '/v1/_test/events', undefined, undefined],
+        ['POST', '/v1/events', 'application/json', JSON.stringify(testEvent())], // 201
+        ['POST', '/v1/events?hasty=true', 'application/json', JSON.stringify(testEvent())], // 202
+        ['POST', '/v1/events', 'application/json', JSON.stringify(testEvent({ test: 1 }))], // 400 events
+        ['POST', '/v1/events', 'application/json', '{'], // 400 problem
+        ['POST', '/v1/events', 'application/xml', '<a/>'], // 415
+        ['GET', '/nowhere', undefined, undefined], // 404
+      ];
+      for (const [method, p, ct, body] of cases) {
+        const r = await request(s.url, p, { method, headers: ct ? { 'content-type': ct } : {}, body });
+        assertSecurityHeaders(r, `${method} ${p} → ${r.status}`);
+      }
+    });
+
+    it('X-Request-ID is echoed when sent', async () => {
+      for (const p of ['/healthz', '/nowhere']) {
+        const r = await request(s.url, p, { headers: { 'x-request-id': 'my-request-123' } });
+        assert.equal(r.headers['x-request-id'], 'my-request-123', p);
+      }
+      const r = await postEvents(s.url, testEvent(), { headers: { 'X-Request-ID': 'post-request-456' } });
+      assert.equal(r.headers['x-request-id'], 'post-request-456');
+    });
+
+    it('X-Request-ID is generated as a fresh uuid when absent', async () => {
+      const a = await request(s.url, '/healthz');
+      const b = await postEvents(s.url, testEvent());
+      assert.match(String(a.headers['x-request-id']), UUID_RE);
+      assert.match(String(b.headers['x-request-id']), UUID_RE);
+      assert.notEqual(a.headers['x-request-id'], b.headers['x-request-id']);
+    });
+
+    it('CORS is off by default: no Access-Control-Allow-Origin', async () => {
+      const r = await postEvents(s.url, testEvent(), { headers: { origin: 'https://site.example' } });
+      assert.equal(r.status, 201);
+      assert.equal(r.headers['access-control-allow-origin'], undefined);
+    });
+  });
+});
+
+describe('§2 routes (no test_events, CORS "*")', () => {
+  let s: Sluice;
+  before(async () => {
+    s = await startSluice({ config: { test_events: undefined, cors: '*' } });
+  });
+  after(async () => {
+    await s?.stop();
+  });
+
+  it('GET /v1/_test/events answers 404 when no test_events are configured', async () => {
+    const r = await request(s.url, '/v1/_test/events');
+    assert.equal(r.status, 404);
+    assert.match(String(r.headers['content-type']), /json/);
+  });
+
+  it('OPTIONS preflight answers with the CORS headers of §2.4', async () => {
+    const r = await request(s.url, '/v1/events', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://site.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+    assert.ok(r.status === 200 || r.status === 204, `preflight status ${r.status}`);
+    assert.ok(['*', 'https://site.example'].includes(String(r.headers['access-control-allow-origin'])), String(r.headers['access-control-allow-origin']));
+    assert.match(String(r.headers['access-control-allow-methods']), /POST/);
+    const allowed = String(r.headers['access-control-allow-headers']).toLowerCase();
+    for (const h of ['accept', 'x-requested-with', 'content-type']) assert.ok(allowed.includes(h), `Allow-Headers has ${h}: ${allowed}`);
+    assertSecurityHeaders(r, 'OPTIONS');
+  });
+
+  it('a cross-origin POST carries Access-Control-Allow-Origin', async () => {
+    const r = await postEvents(s.url, testEvent(), { headers: { origin: 'https://site.example' } });
+    assert.equal(r.status, 201);
+    assert.ok(['*', 'https://site.example'].includes(String(r.headers['access-control-allow-origin'])));
+  });
+});

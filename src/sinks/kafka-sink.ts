@@ -16,6 +16,28 @@ const DEFAULT_LINGER_MS: Record<Mode, number> = { guaranteed: 1, hasty: 20 };
 /** Slots of the delivery ledger: a power of two above librdkafka's default queue bound. */
 const LEDGER_SLOTS = 1 << 17;
 const QUEUE_MAX_MESSAGES = 100_000;
+/**
+ * librdkafka topic-level properties. node-rdkafka replaces the default topic config with its second
+ * constructor argument, so these are silently dropped from the global config and must go there.
+ */
+const TOPIC_LEVEL = new Set([
+  'acks',
+  'request.required.acks',
+  'request.timeout.ms',
+  'message.timeout.ms',
+  'delivery.timeout.ms',
+  'partitioner',
+  'queuing.strategy',
+  'produce.offset.report',
+  'compression.level',
+]);
+
+function splitConf(conf: RdkafkaConf): { global: RdkafkaConf; topic: RdkafkaConf } {
+  const global: RdkafkaConf = {};
+  const topic: RdkafkaConf = {};
+  for (const [key, value] of Object.entries(conf)) (TOPIC_LEVEL.has(key) ? topic : global)[key] = value;
+  return { global, topic };
+}
 
 /**
  * Matches delivery reports to (batch, index) without a closure or object per message: each message's
@@ -65,7 +87,8 @@ class ModeProducer {
     conf: RdkafkaConf,
     private readonly onError: (mode: Mode, err: LibrdKafkaError) => void,
   ) {
-    this.producer = new Producer({ ...conf, dr_cb: true } as never);
+    const { global, topic } = splitConf(conf);
+    this.producer = new Producer({ ...global, dr_cb: true } as never, topic as never);
     this.producer.on('delivery-report', (err: LibrdKafkaError | null, report: DeliveryReport) => {
       this.ledger.settle(report.opaque as number, err ? `kafka: ${err.message}` : null);
     });
@@ -100,6 +123,8 @@ export class KafkaSink implements Sink {
       'enable.idempotence': true,
       'compression.codec': 'lz4',
       'queue.buffering.max.messages': QUEUE_MAX_MESSAGES,
+      // librdkafka expires timed-out messages between reconnect attempts: keep those close together.
+      'reconnect.backoff.max.ms': 1000,
       ...kafka.conf,
       'message.timeout.ms': kafka.delivery_timeout_ms,
     };

@@ -1,5 +1,5 @@
-// The servers under test, each a child process on its own free port: the uWS ceiling and Sluice with the
-// null sink. Starting waits until the server says it is ready; a server that dies or never gets ready
+// The servers under test, each a child process on its own free port: the uWS ceiling and Sluice (null or
+// kafka sink). Starting waits until the server says it is ready; a server that dies or never gets ready
 // is an error that carries the tail of its output, so the reason is on screen.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -43,8 +43,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-function spawnServer(args: string[], cwd: string): { child: ChildProcess; output: OutputTail } {
-  const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnServer(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): { child: ChildProcess; output: OutputTail } {
+  const child = spawn(process.execPath, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const output = new OutputTail();
   child.stdout?.on('data', (chunk: Buffer) => output.push(chunk));
   child.stderr?.on('data', (chunk: Buffer) => output.push(chunk));
@@ -91,15 +91,26 @@ async function answers200(url: string): Promise<boolean> {
   }
 }
 
-export async function startSluice(repoRoot: string, port: number, configFile: string): Promise<RunningServer> {
+export interface SluiceOptions {
+  /** The name in the report (default `sluice`). */
+  target?: string;
+  /** Extra environment for the server, e.g. SLUICE_KAFKA__BOOTSTRAP_SERVERS. */
+  env?: NodeJS.ProcessEnv;
+  /** Query string for the load's URL, e.g. `hasty=true`. */
+  query?: string;
+}
+
+/** Ready when GET /readyz answers 200, which with the kafka sink means its producers are connected. */
+export async function startSluice(repoRoot: string, port: number, configFile: string, options: SluiceOptions = {}): Promise<RunningServer> {
   const cli = path.join(repoRoot, 'dist', 'src', 'cli.js');
   if (!fs.existsSync(cli)) {
     throw new Error(`Sluice is not built: ${cli} does not exist (npm run build, or fix the build errors it shows)`);
   }
   const args = [cli, 'serve', '--config', configFile, '--port', String(port)];
-  const started = spawnServer(args, repoRoot);
+  const started = spawnServer(args, repoRoot, options.env);
   const base = `http://127.0.0.1:${port}`;
-  const server: RunningServer = { target: 'sluice', url: `${base}/v1/events`, ...started };
+  const query = options.query ? `?${options.query}` : '';
+  const server: RunningServer = { target: options.target ?? 'sluice', url: `${base}/v1/events${query}`, ...started };
   await waitUntilReady(server, `GET /readyz answering 200 on port ${port}`, () => answers200(`${base}/readyz`));
   return server;
 }

@@ -8,7 +8,10 @@ import { HttpServer } from './http/server';
 import { RateLimitedLog, type Logger } from './log';
 import { Metrics } from './metrics';
 import { createSink } from './sinks';
-import { StreamTable, readStreamConfigFile } from './streams/stream-config';
+import { openHttpBases } from './schemas/http-source';
+import { SchemaSourceService } from './schemas/source-relay';
+import { StreamConfigRefresher } from './streams/refresher';
+import { streamConfigLocation } from './streams/source';
 import { packageInfo } from './package-info';
 
 export interface RunningSluice {
@@ -21,11 +24,14 @@ const DRAIN_POLL_MS = 10;
 
 /** Wires config → sink → worker pool → coalescer → HTTP, and starts listening. */
 export async function startSluice(config: Config, log: Logger, cwd = process.cwd()): Promise<RunningSluice> {
-  const streamDoc = config.streams.config === null ? null : readStreamConfigFile(config.streams.config, cwd);
-  const streams = streamDoc === null ? null : new StreamTable(streamDoc, config.streams.topic_prefix, config.service_name);
   const metrics = new Metrics();
+  const primaryStreams = streamConfigLocation(config.streams, 'config', cwd);
+  const streamConfig = primaryStreams === null ? null : await StreamConfigRefresher.start(config, primaryStreams, streamConfigLocation(config.streams, 'fallback', cwd), log, metrics);
+  const streams = streamConfig?.table ?? null;
+  // Workers read http(s) schema bases through this, so all of them share one fetch per schema.
+  const schemaSources = new SchemaSourceService(openHttpBases(config.schemas));
   const sink = createSink(config, cwd, log);
-  const pool = new WorkerPool(config, streamDoc, sink, metrics, log);
+  const pool = new WorkerPool(config, streamConfig?.snapshot() ?? null, sink, metrics, log);
   const threads = threadCount(config.pool.threads);
   const coalescer = new Coalescer(
     {
@@ -55,7 +61,7 @@ export async function startSluice(config: Config, log: Logger, cwd = process.cwd
     metrics.poolUtilization.set(coalescer.runningTasks / (threads * config.pool.max_tasks_per_thread));
   }, 1000).unref();
   const port = await server.listen(config.listen.host, config.listen.port);
-  log.info({ host: config.listen.host, port, sink: sink.type, threads, streams: streamDoc ? Object.keys(streamDoc).length : null }, 'listening');
+  log.info({ host: config.listen.host, port, sink: sink.type, threads, streams: streams ? Object.keys(streams.document).length : null }, 'listening');
 
   return {
     port,
@@ -68,6 +74,8 @@ export async function startSluice(config: Config, log: Logger, cwd = process.cwd
       clearInterval(sampler);
       await sink.close(Math.max(0, deadline - Date.now()));
       await pool.close();
+      streamConfig?.stop();
+      schemaSources.close();
       log.info('shut down');
     },
   };

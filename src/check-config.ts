@@ -2,8 +2,10 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config/types';
 import { SchemaCompiler } from './schemas/compiler';
-import { SchemaRepository, toFileBase } from './schemas/repository';
-import { readStreamConfigFile } from './streams/stream-config';
+import { fileBaseDir, isFileUri } from './schemas/file-source';
+import { openHttpBases } from './schemas/http-source';
+import { SchemaRepository, repositoryOptions } from './schemas/repository';
+import { loadStreamConfig, streamConfigLocation } from './streams/source';
 
 const SCHEMA_FILE = /\.(ya?ml|json)$/;
 
@@ -14,28 +16,19 @@ export interface CheckReport {
 
 /**
  * `sluice check-config`: the config was validated by loading it; this also reads the stream config
- * and compiles every schema under the file bases with the production compiler settings, so a schema
- * that would make its events invalid never ships.
+ * (and its fallback) and compiles every schema under the file bases with the production compiler
+ * settings, so a schema that would make its events invalid never ships.
  */
 export async function checkConfig(config: Config, cwd: string): Promise<CheckReport> {
   const failures: string[] = [];
-  if (config.streams.config !== null) {
-    try {
-      readStreamConfigFile(config.streams.config, cwd);
-    } catch (err) {
-      failures.push((err as Error).message);
-    }
+  for (const which of ['config', 'fallback'] as const) {
+    const location = streamConfigLocation(config.streams, which, cwd);
+    if (location !== null) await loadStreamConfig(location).catch((err: Error) => failures.push(err.message));
   }
-  const repository = new SchemaRepository({
-    baseUris: config.schemas.base_uris,
-    allowAbsoluteUris: config.schemas.allow_absolute_uris,
-    fileExtension: config.schemas.file_extension,
-    negativeCacheSeconds: 0,
-    cwd,
-  });
+  const repository = new SchemaRepository({ ...repositoryOptions(config.schemas, cwd, openHttpBases(config.schemas)), negativeCacheSeconds: 0 });
   let checked = 0;
-  for (const base of config.schemas.base_uris) {
-    const dir = toFileBase(base, cwd).dir;
+  for (const base of config.schemas.base_uris.filter(isFileUri)) {
+    const dir = fileBaseDir(base, cwd);
     for (const file of listSchemaFiles(dir)) {
       checked++;
       const key = path.relative(dir, file).split(path.sep).join('/');

@@ -110,6 +110,33 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly schemaCache = new PromCounter({
+    name: 'sluice_schema_cache_total',
+    help: 'Schema lookups in the workers: hit (compiled), negative (a remembered failure or refused URI), miss (loaded), error (the load failed retryably: repository unreachable).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly schemaLoad = new PromHistogram({
+    name: 'sluice_schema_load_seconds',
+    help: 'Time a worker took to load and compile a schema it did not have (file or HTTP, failures included).',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly streamConfigRefreshes = new PromCounter({
+    name: 'sluice_stream_config_refresh_total',
+    help: 'Stream-config loads by result: updated (a new document), unchanged, failed (the last good config is kept).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly streamConfigLastSuccess = new Gauge({
+    name: 'sluice_stream_config_last_success_timestamp_seconds',
+    help: 'When the stream config was last loaded successfully (Unix time).',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'sluice_' });
   }

@@ -1,5 +1,6 @@
 import { SchemaCompiler, type CompiledSchema, type SchemaFailure } from '../src/schemas/compiler';
 import type { SchemaRepository } from '../src/schemas/repository';
+import type { SchemaCacheStats } from '../src/batching/wire';
 
 export type SchemaEntry = CompiledSchema | SchemaFailure;
 
@@ -21,6 +22,7 @@ export class SchemaCache {
   private readonly keyOfUri = new Map<string, string | SchemaFailure>();
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly compiler: SchemaCompiler;
+  private stats = emptyStats();
 
   constructor(
     private readonly repository: SchemaRepository,
@@ -38,12 +40,22 @@ export class SchemaCache {
     return this.compiled.get(key) ?? this.liveFailure(key);
   }
 
+  /** Loads what is missing. A retryable failure (repository unreachable) is kept only until the next prepare. */
   async prepare(uris: Iterable<string>): Promise<void> {
     const waits: Promise<void>[] = [];
+    const missed: string[] = [];
     for (const uri of uris) {
-      if (this.get(uri) !== undefined) continue;
+      const known = this.get(uri);
+      if (known !== undefined && !isRetryable(known)) {
+        this.stats[known.ok ? 'hit' : 'negative']++;
+        continue;
+      }
       const key = this.keyFor(uri);
-      if (typeof key !== 'string') continue;
+      if (typeof key !== 'string') {
+        this.stats.negative++;
+        continue;
+      }
+      missed.push(uri);
       let pending = this.inflight.get(key);
       if (!pending) {
         pending = this.loadAndCompile(key, uri).finally(() => this.inflight.delete(key));
@@ -52,6 +64,14 @@ export class SchemaCache {
       waits.push(pending);
     }
     await Promise.all(waits);
+    for (const uri of missed) this.stats[isRetryable(this.get(uri)) ? 'error' : 'miss']++;
+  }
+
+  /** The counts since the previous call, for the task result (src/batching/wire.ts). */
+  takeStats(): SchemaCacheStats {
+    const stats = this.stats;
+    this.stats = emptyStats();
+    return stats;
   }
 
   private keyFor(uri: string): string | SchemaFailure {
@@ -66,8 +86,10 @@ export class SchemaCache {
   }
 
   private async loadAndCompile(key: string, uri: string): Promise<void> {
+    const started = performance.now();
     const load = await this.repository.loadKey(key, uri);
     const entry = load.ok ? await this.compiler.compile(key, load.document) : { ok: false as const, kind: load.kind, message: load.message };
+    this.stats.loadSeconds.push((performance.now() - started) / 1000);
     if (entry.ok) this.compiled.set(key, entry);
     else this.failures.set(key, { failure: entry, expires: Date.now() + this.negativeCacheMs });
   }
@@ -79,4 +101,12 @@ export class SchemaCache {
     this.failures.delete(key);
     return undefined;
   }
+}
+
+function isRetryable(entry: SchemaEntry | undefined): boolean {
+  return entry !== undefined && !entry.ok && entry.kind.group === 'error';
+}
+
+function emptyStats(): SchemaCacheStats {
+  return { hit: 0, negative: 0, miss: 0, error: 0, loadSeconds: [] };
 }

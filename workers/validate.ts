@@ -5,43 +5,47 @@
 import Piscina from 'piscina';
 import { resultTransferables, type Task, type TaskResult } from '../src/batching/wire';
 import type { Config } from '../src/config/types';
-import { SchemaRepository } from '../src/schemas/repository';
-import { StreamTable, type StreamConfigDocument } from '../src/streams/stream-config';
+import { isHttpUri } from '../src/documents/http-get';
+import { SchemaRepository, repositoryOptions } from '../src/schemas/repository';
+import { SchemaSourceRelay } from '../src/schemas/source-relay';
+import { StreamConfigFollower, type StreamConfigSnapshot } from '../src/streams/broadcast';
+import { StreamTable } from '../src/streams/stream-config';
 import { Pipeline } from './pipeline';
 import { ResultBuilder } from './result-builder';
 import { SchemaCache } from './schema-cache';
 
 export interface WorkerSettings {
   readonly config: Config;
-  readonly streams: StreamConfigDocument | null;
+  readonly streams: StreamConfigSnapshot | null;
   readonly cwd: string;
 }
 
 /** Negative-cache entries live at least this long so one task sees a stable answer. */
 const MIN_NEGATIVE_CACHE_MS = 1000;
 
-function createPipeline(settings: WorkerSettings): { pipeline: Pipeline; schemas: SchemaCache } {
+/** Beyond the main thread's own http_timeout_ms: only a lost answer waits this long. */
+const RELAY_GUARD_MARGIN_MS = 1000;
+
+function createPipeline(settings: WorkerSettings): { pipeline: Pipeline; schemas: SchemaCache; streamConfig: StreamConfigFollower | null } {
   const { config, cwd } = settings;
-  const repository = new SchemaRepository({
-    baseUris: config.schemas.base_uris,
-    allowAbsoluteUris: config.schemas.allow_absolute_uris,
-    fileExtension: config.schemas.file_extension,
-    negativeCacheSeconds: config.schemas.negative_cache_seconds,
-    cwd,
-  });
+  const httpBases = config.schemas.base_uris.filter(isHttpUri);
+  const relay = new SchemaSourceRelay(config.schemas.http_timeout_ms + RELAY_GUARD_MARGIN_MS);
+  const repository = new SchemaRepository(repositoryOptions(config.schemas, cwd, relay.sources(httpBases)));
   const schemas = new SchemaCache(repository, config.schemas.allow_insecure, Math.max(MIN_NEGATIVE_CACHE_MS, config.schemas.negative_cache_seconds * 1000));
-  const streams = settings.streams === null ? null : new StreamTable(settings.streams, config.streams.topic_prefix, config.service_name);
-  return { pipeline: new Pipeline(config, streams, schemas), schemas };
+  if (settings.streams === null) return { pipeline: new Pipeline(config, null, schemas), schemas, streamConfig: null };
+  const streams = new StreamTable(settings.streams.document, config.streams.topic_prefix, config.service_name);
+  return { pipeline: new Pipeline(config, streams, schemas), schemas, streamConfig: new StreamConfigFollower(streams, settings.streams) };
 }
 
-const { pipeline, schemas } = createPipeline(Piscina.workerData as WorkerSettings);
+const { pipeline, schemas, streamConfig } = createPipeline(Piscina.workerData as WorkerSettings);
 const warmUp = schemas.prepare((Piscina.workerData as WorkerSettings).config.schemas.precache);
 
 export default async function validateTask(task: Task): Promise<unknown> {
   await warmUp;
+  if (streamConfig?.stale) await streamConfig.catchUp();
   const out = new ResultBuilder(task.flags.length);
   await pipeline.run(task, out);
-  return movable(out.build());
+  return movable({ ...out.build(), schemaCache: schemas.takeStats() });
 }
 
 /** Wraps the result so piscina transfers its buffers instead of cloning them. */

@@ -7,13 +7,14 @@ import type { Metrics } from '../metrics';
 import { RequestKinds } from '../outcomes';
 import { TaskDelivery } from '../sinks/delivery';
 import type { Sink } from '../sinks/types';
-import type { StreamConfigDocument } from '../streams/stream-config';
+import type { StreamConfigSnapshot } from '../streams/broadcast';
 import type { WorkerSettings } from '../../workers/validate';
 import type { TaskRunner } from './coalescer';
 import type { IntakeRequest } from './request';
-import { taskTransferables, type Task, type TaskResult } from './wire';
+import { taskTransferables, type SchemaCacheStats, type Task, type TaskResult } from './wire';
 
 const WORKER_FILE = path.resolve(__dirname, '../../workers/validate.js');
+const SCHEMA_CACHE_RESULTS = ['hit', 'negative', 'miss', 'error'] as const;
 
 /** `auto`: one thread per core; the main thread mostly waits on I/O and uWS is cheap per byte. */
 export function threadCount(setting: Config['pool']['threads']): number {
@@ -30,7 +31,7 @@ export class WorkerPool implements TaskRunner {
 
   constructor(
     config: Config,
-    streams: StreamConfigDocument | null,
+    streams: StreamConfigSnapshot | null,
     private readonly sink: Sink,
     private readonly metrics: Metrics,
     private readonly log: Logger,
@@ -78,6 +79,12 @@ export class WorkerPool implements TaskRunner {
       for (const [errorType, n] of Object.entries(count.kinds)) this.metrics.validationErrors.inc({ stream: count.stream, error_type: errorType }, n);
     }
     this.metrics.batchEvents.observe(events);
+    if (result.schemaCache) this.recordSchemaCache(result.schemaCache);
+  }
+
+  private recordSchemaCache(stats: SchemaCacheStats): void {
+    for (const result of SCHEMA_CACHE_RESULTS) if (stats[result] > 0) this.metrics.schemaCache.inc({ result }, stats[result]);
+    for (const seconds of stats.loadSeconds) this.metrics.schemaLoad.observe(seconds);
   }
 
   async close(): Promise<void> {

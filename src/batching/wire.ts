@@ -20,6 +20,7 @@
  *   requests    Int32Array    REQUEST_FIELDS ints per request (layout below)        (transferred)
  *   details     (string|null)[2n]  per request: [problem detail or invalid items, error items]
  *   counts      StreamCount[] validation outcomes per stream label (metrics)
+ *   schemaCache SchemaCacheStats  the worker's schema lookups since its previous task (metrics)
  */
 
 export const FLAG_HASTY = 1;
@@ -82,6 +83,15 @@ export interface StreamCount {
   kinds: Record<string, number>;
 }
 
+/** Schema lookups by result (metric `sluice_schema_cache_total`) and the seconds each load took. */
+export interface SchemaCacheStats {
+  hit: number;
+  negative: number;
+  miss: number;
+  error: number;
+  loadSeconds: number[];
+}
+
 export interface TaskResult {
   payload: ArrayBuffer;
   messages: Int32Array;
@@ -90,6 +100,8 @@ export interface TaskResult {
   requests: Int32Array;
   details: (string | null)[];
   counts: StreamCount[];
+  /** Set by the worker entry (workers/validate.ts), not by the result builder. */
+  schemaCache?: SchemaCacheStats;
 }
 
 /** The buffers of a task, for Piscina.move(). */

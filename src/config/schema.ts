@@ -5,6 +5,8 @@
 
 const positiveInt = { type: 'integer', minimum: 1 } as const;
 const nonNegativeInt = { type: 'integer', minimum: 0 } as const;
+/** Where a document is read from: a local path or a remote URL. */
+const location = { type: 'string', pattern: '^(file:|https?://)' } as const;
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } } as const;
 /** librdkafka properties: free-form names, scalar values. */
 const rdkafkaConf = { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] }, default: {} } as const;
@@ -28,7 +30,7 @@ export const configSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        base_uris: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, default: ['file:schemas/'] },
+        base_uris: { type: 'array', items: location, minItems: 1, default: ['file:schemas/'] },
         uri_field: {
           anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 }],
           default: '$schema',
@@ -38,6 +40,9 @@ export const configSchema = {
         allow_insecure: { type: 'boolean', default: false },
         negative_cache_seconds: { type: 'number', minimum: 0, default: 10 },
         precache: { type: 'array', items: { type: 'string' }, default: [] },
+        http_timeout_ms: { ...positiveInt, default: 5000 },
+        http_max_bytes: { ...positiveInt, default: 1048576 },
+        http_concurrency: { ...positiveInt, default: 8 },
       },
     },
     streams: {
@@ -45,8 +50,12 @@ export const configSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        config: { type: ['string', 'null'], default: null },
+        config: { anyOf: [location, { type: 'null' }], default: null },
+        config_path: { type: ['string', 'null'], pattern: '^[^.]+(\\.[^.]+)*$', default: null },
+        fallback: { anyOf: [location, { type: 'null' }], default: null },
         ttl_seconds: { type: 'number', minimum: 1, default: 300 },
+        http_timeout_ms: { ...positiveInt, default: 10000 },
+        http_max_bytes: { ...positiveInt, default: 16777216 },
         stream_field: { type: 'string', minLength: 1, default: 'meta.stream' },
         topic_prefix: { type: 'string', default: '' },
       },

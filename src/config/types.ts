@@ -13,10 +13,17 @@ export interface Config {
     readonly allow_insecure: boolean;
     readonly negative_cache_seconds: number;
     readonly precache: readonly string[];
+    readonly http_timeout_ms: number;
+    readonly http_max_bytes: number;
+    readonly http_concurrency: number;
   };
   readonly streams: {
     readonly config: string | null;
+    readonly config_path: string | null;
+    readonly fallback: string | null;
     readonly ttl_seconds: number;
+    readonly http_timeout_ms: number;
+    readonly http_max_bytes: number;
     readonly stream_field: string;
     readonly topic_prefix: string;
   };

@@ -23,6 +23,9 @@ export interface SchemaFailure {
   readonly message: string;
 }
 
+/** A `$ref`d schema could not be loaded for a retryable reason: the referring schema is not broken. */
+class ReferenceUnavailable extends Error {}
+
 type Draft = 'draft-04' | 'draft-07' | '2019-09' | '2020-12';
 
 /** Every spelling real repositories use (http/https, with or without '#') maps to one draft. */
@@ -74,7 +77,10 @@ export class SchemaCompiler {
         declares: declaredPaths(document),
       };
     } catch (err) {
-      return invalid(key, `cannot be compiled: ${(err as Error).message}`);
+      if (!(err instanceof ReferenceUnavailable)) return invalid(key, `cannot be compiled: ${(err as Error).message}`);
+      // Forget the half-compiled schema so the next event retries instead of hitting a missing $ref.
+      if (typeof document.$id === 'string') ajv.removeSchema(document.$id);
+      return { ok: false, kind: EventKinds.SchemaUnavailable, message: `schema ${key}: ${err.message}` };
     }
   }
 
@@ -104,7 +110,7 @@ export class SchemaCompiler {
 
   private async loadReferenced(uri: string): Promise<AnySchemaObject> {
     const load = await this.repository.load(uri);
-    if (!load.ok) throw new Error(load.message);
+    if (!load.ok) throw load.kind.group === 'error' ? new ReferenceUnavailable(load.message) : new Error(load.message);
     const draft = detectDraft(load.document.$schema) ?? 'draft-07';
     return { ...load.document, $schema: CANONICAL_META[draft] };
   }

@@ -1,9 +1,10 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import type { Config } from '../config/types';
+import { parseJsonOrYaml } from '../documents/parse';
 import { EventKinds, type EventKind } from '../outcomes';
-import { resolveSchemaUri, withTrailingSlash, type UriPolicy } from './uri';
+import { FileSchemaSource, isFileUri } from './file-source';
+import { NegativeCache } from './negative-cache';
+import type { SchemaSource, SourceResult } from './source';
+import { resolveSchemaUri, type UriPolicy } from './uri';
 
 export type SchemaDocument = Record<string, unknown>;
 
@@ -16,27 +17,38 @@ export interface RepositoryOptions extends UriPolicy {
   readonly negativeCacheSeconds: number;
   /** Directory that relative `file:` bases resolve against. */
   readonly cwd: string;
+  /** The source of each http(s) base: read directly, or relayed to the main thread (workers). */
+  readonly httpSources: ReadonlyMap<string, SchemaSource>;
 }
 
 const KNOWN_EXTENSIONS = ['.yaml', '.yml', '.json'];
 
-/** A base the repository can read from. Only `file:` exists today; `http(s):` comes with remote schemas. */
-interface FileBase {
-  readonly uri: string;
-  readonly dir: string;
+export function repositoryOptions(schemas: Config['schemas'], cwd: string, httpSources: ReadonlyMap<string, SchemaSource>): RepositoryOptions {
+  return {
+    baseUris: schemas.base_uris,
+    allowAbsoluteUris: schemas.allow_absolute_uris,
+    fileExtension: schemas.file_extension,
+    negativeCacheSeconds: schemas.negative_cache_seconds,
+    cwd,
+    httpSources,
+  };
 }
 
 /**
- * Loads schema documents by `$schema` URI from the configured bases, tried in order. Misses are
- * remembered for `negativeCacheSeconds` so a flood of unknown URIs does not hit the disk each time.
- * Successful loads are not cached here: callers compile once and keep the validator.
+ * Loads schema documents by `$schema` URI from the configured bases, tried in order: a base that does
+ * not have the schema passes to the next; one that cannot be reached ends the search with a retryable
+ * SchemaUnavailable, since a later base might hold an older or different schema under the same name.
+ * Definitive failures are remembered for `negativeCacheSeconds`; successful loads are not cached here
+ * (callers compile once and keep the validator; http sources keep the text).
  */
 export class SchemaRepository {
-  private readonly bases: FileBase[];
-  private readonly misses = new Map<string, { expires: number; load: SchemaLoad }>();
+  private readonly sources: SchemaSource[];
+  private readonly misses: NegativeCache<SchemaLoad>;
 
   constructor(private readonly options: RepositoryOptions) {
-    this.bases = options.baseUris.map((uri) => toFileBase(uri, options.cwd));
+    const extensions = [options.fileExtension, ...KNOWN_EXTENSIONS.filter((e) => e !== options.fileExtension)];
+    this.sources = options.baseUris.map((uri) => (isFileUri(uri) ? new FileSchemaSource(uri, options.cwd, extensions) : httpSource(options, uri)));
+    this.misses = new NegativeCache(options.negativeCacheSeconds * 1000);
   }
 
   /** The key under which a URI's schema is cached, or the refusal. */
@@ -54,59 +66,54 @@ export class SchemaRepository {
 
   async loadKey(key: string, uri: string = key): Promise<SchemaLoad> {
     const cached = this.misses.get(key);
-    if (cached && cached.expires > Date.now()) return cached.load;
-    for (const base of this.bases) {
-      for (const candidate of this.candidates(base, key)) {
-        const found = await readCandidate(candidate);
-        if (found === undefined) continue;
-        if (found instanceof Error) return this.remember(key, EventKinds.SchemaInvalid, `schema ${uri} (${candidate}) cannot be parsed: ${found.message}`);
-        return { ok: true, key, document: found };
-      }
+    if (cached) return cached;
+    for (const source of this.sources) {
+      const read = await source.read(key);
+      if (read.kind !== 'absent') return this.outcome(key, uri, source, read);
     }
     return this.remember(key, EventKinds.SchemaNotFound, `schema ${uri} not found under ${this.options.baseUris.join(', ')}`);
   }
 
-  private candidates(base: FileBase, key: string): string[] {
-    const file = path.resolve(base.dir, key);
-    // Defence in depth: resolveSchemaUri already refuses '..', this makes escaping impossible.
-    if (!file.startsWith(base.dir)) return [];
-    const exts = [this.options.fileExtension, ...KNOWN_EXTENSIONS.filter((e) => e !== this.options.fileExtension)];
-    return exts.map((ext) => file + ext);
+  private outcome(key: string, uri: string, source: SchemaSource, read: Exclude<SourceResult, { kind: 'absent' }>): SchemaLoad {
+    switch (read.kind) {
+      case 'found':
+        return this.parse(key, uri, read.text, read.location);
+      case 'unavailable':
+        return { ok: false, kind: EventKinds.SchemaUnavailable, message: `schema ${uri}: repository ${source.uri} unavailable (${read.reason})` };
+      case 'refused':
+        return this.remember(key, EventKinds.SchemaUriRefused, `schema URI ${uri} refused: ${read.reason}`);
+      case 'too-large':
+        return this.remember(key, EventKinds.SchemaInvalid, `schema ${uri} cannot be used: ${read.reason} (schemas.http_max_bytes)`);
+    }
+  }
+
+  private parse(key: string, uri: string, text: string, location: string): SchemaLoad {
+    let document: unknown;
+    try {
+      document = parseJsonOrYaml(text);
+    } catch (err) {
+      return this.remember(key, EventKinds.SchemaInvalid, `schema ${uri} (${location}) cannot be parsed: ${(err as Error).message}`);
+    }
+    if (typeof document !== 'object' || document === null || Array.isArray(document)) {
+      return this.remember(key, EventKinds.SchemaInvalid, `schema ${uri} (${location}) cannot be parsed: not a JSON Schema object`);
+    }
+    return { ok: true, key, document: document as SchemaDocument };
   }
 
   private remember(key: string, kind: EventKind, message: string): SchemaLoad {
     const load: SchemaLoad = { ok: false, kind, message };
-    if (this.options.negativeCacheSeconds > 0) this.misses.set(key, { expires: Date.now() + this.options.negativeCacheSeconds * 1000, load });
+    this.misses.set(key, load);
     return load;
   }
+}
+
+function httpSource(options: RepositoryOptions, uri: string): SchemaSource {
+  const source = options.httpSources.get(uri);
+  if (!source) throw new Error(`schema base ${uri}: only file: and http(s): bases are supported`);
+  return source;
 }
 
 function stripKnownExtension(p: string): string {
   const ext = KNOWN_EXTENSIONS.find((e) => p.endsWith(e));
   return ext ? p.slice(0, -ext.length) : p;
-}
-
-export function toFileBase(uri: string, cwd: string): FileBase {
-  if (!uri.startsWith('file:')) throw new Error(`schema base ${uri}: only file: bases are supported`);
-  const dir = uri.startsWith('file://') ? fileURLToPath(uri) : path.resolve(cwd, uri.slice('file:'.length));
-  return { uri, dir: withTrailingSlash(dir) };
-}
-
-/** The document, `undefined` when there is no such file, or the parse error. */
-async function readCandidate(file: string): Promise<SchemaDocument | Error | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return undefined;
-    return err as Error;
-  }
-  try {
-    const doc: unknown = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return new Error('not a JSON Schema object');
-    return doc as SchemaDocument;
-  } catch (err) {
-    return err as Error;
-  }
 }

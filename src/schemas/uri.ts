@@ -1,7 +1,8 @@
 /**
  * Turns an event's `$schema` URI into a path relative to the configured bases, or refuses it.
- * This is the only gate between client input and the schema repository: nothing outside a base can
- * be named, whatever the spelling (`..`, `%2e%2e`, backslashes, absolute URIs to other places).
+ * This is the gate between client input and the schema repository: nothing outside a base can be
+ * named, whatever the spelling (`..`, `%2e%2e`, encoded slashes, backslashes, absolute URIs to other
+ * places). For http(s) bases, joinUnderBase checks the final URL once more.
  */
 
 export type UriResolution =
@@ -34,13 +35,15 @@ export function resolveSchemaUri(uri: string, policy: UriPolicy): UriResolution 
 function normaliseRelative(original: string, relative: string): UriResolution {
   const cut = relative.search(/[?#]/);
   const raw = cut === -1 ? relative : relative.slice(0, cut);
+  // An encoded separator can only be an attempt to smuggle one past a naive join.
+  if (/%(2f|5c)/i.test(raw)) return refuse(original, 'encoded slashes are not allowed');
   let decoded: string;
   try {
     decoded = decodeURIComponent(raw);
   } catch {
     return refuse(original, 'malformed percent-encoding');
   }
-  if (/[\\\0]/.test(decoded) || decoded.includes('%')) return refuse(original, 'forbidden characters');
+  if (/[\\\x00-\x1f\x7f%]/.test(decoded)) return refuse(original, 'forbidden characters');
   const segments: string[] = [];
   for (const segment of decoded.split('/')) {
     if (segment === '' || segment === '.') continue;
@@ -57,4 +60,16 @@ function refuse(uri: string, why: string): UriResolution {
 
 export function withTrailingSlash(base: string): string {
   return base.endsWith('/') ? base : base + '/';
+}
+
+/**
+ * Joins a resolved path under an http(s) base, each segment percent-encoded, and checks the URL
+ * as the HTTP client will see it (after WHATWG normalisation): same origin, under the base path, no
+ * userinfo, query or fragment. Null when the result would leave the base.
+ */
+export function joinUnderBase(base: URL, relativePath: string): URL | null {
+  const url = new URL(relativePath.split('/').map(encodeURIComponent).join('/'), base);
+  const inside =
+    url.origin === base.origin && url.pathname.startsWith(base.pathname) && url.username === '' && url.password === '' && url.search === '' && url.hash === '';
+  return inside ? url : null;
 }

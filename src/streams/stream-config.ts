@@ -1,7 +1,3 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
-
 /** What one stream accepts and where it goes. Unknown settings are kept for later features. */
 export interface StreamSettings {
   readonly schema_title: string;
@@ -15,19 +11,6 @@ export type StreamConfigDocument = Record<string, StreamSettings>;
 
 export class StreamConfigError extends Error {
   override name = 'StreamConfigError';
-}
-
-/** Reads a stream-config document from a `file:` location (YAML or JSON). */
-export function readStreamConfigFile(location: string, cwd: string): StreamConfigDocument {
-  if (!location.startsWith('file:')) throw new StreamConfigError(`streams.config ${location}: only file: locations are supported`);
-  const file = path.resolve(cwd, location.slice('file:'.length));
-  let doc: unknown;
-  try {
-    doc = parseYaml(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new StreamConfigError(`streams.config ${file}: ${(err as Error).message}`);
-  }
-  return checkStreamConfig(doc ?? {}, file);
 }
 
 export function checkStreamConfig(doc: unknown, source: string): StreamConfigDocument {
@@ -69,18 +52,14 @@ export interface StreamMatch {
   readonly topic: string;
 }
 
-/**
- * Stream lookup: exact names win over regex keys, regex keys are tried in document order.
- * Only streams for this deployment are kept (`destination_event_service`).
- */
-export class StreamTable {
-  private readonly exact = new Map<string, StreamSettings>();
-  private readonly patterns: Array<{ key: string; regex: RegExp; settings: StreamSettings }> = [];
-  private readonly matches = new Map<string, StreamMatch | null>();
+/** One loaded stream-config document, indexed for lookup; only its lookup memo changes once built. */
+class StreamIndex {
+  readonly exact = new Map<string, StreamSettings>();
+  readonly patterns: Array<{ key: string; regex: RegExp; settings: StreamSettings }> = [];
+  readonly matches = new Map<string, StreamMatch | null>();
 
   constructor(
     readonly document: StreamConfigDocument,
-    private readonly topicPrefix: string,
     serviceName: string,
   ) {
     for (const [key, settings] of Object.entries(document)) {
@@ -89,21 +68,48 @@ export class StreamTable {
       else this.exact.set(key, settings);
     }
   }
+}
+
+/**
+ * Stream lookup: exact names win over regex keys, regex keys are tried in document order.
+ * Only streams for this deployment are kept (`destination_event_service`). `replace()` swaps in a
+ * refreshed document at once: a lookup sees the old table or the new one, never a mix.
+ */
+export class StreamTable {
+  private index: StreamIndex;
+
+  constructor(
+    document: StreamConfigDocument,
+    private readonly topicPrefix: string,
+    private readonly serviceName: string,
+  ) {
+    this.index = new StreamIndex(document, serviceName);
+  }
+
+  /** The whole document as loaded, other deployments' streams included. */
+  get document(): StreamConfigDocument {
+    return this.index.document;
+  }
+
+  replace(document: StreamConfigDocument): void {
+    this.index = new StreamIndex(document, this.serviceName);
+  }
 
   lookup(stream: string): StreamMatch | null {
-    let match = this.matches.get(stream);
+    const { matches } = this.index;
+    let match = matches.get(stream);
     if (match === undefined) {
       match = this.find(stream);
       // Bounded: regex streams could otherwise grow the memo without limit.
-      if (this.matches.size < 10_000) this.matches.set(stream, match);
+      if (matches.size < 10_000) matches.set(stream, match);
     }
     return match;
   }
 
   private find(stream: string): StreamMatch | null {
-    const exact = this.exact.get(stream);
+    const exact = this.index.exact.get(stream);
     if (exact) return this.match(stream, stream, exact);
-    for (const { key, regex, settings } of this.patterns) if (regex.test(stream)) return this.match(stream, key, settings);
+    for (const { key, regex, settings } of this.index.patterns) if (regex.test(stream)) return this.match(stream, key, settings);
     return null;
   }
 
@@ -113,12 +119,12 @@ export class StreamTable {
 
   /** The loaded settings of the named streams (unknown names omitted), for GET /v1/stream-configs. */
   select(names: readonly string[] | null): StreamConfigDocument {
-    if (names === null) return Object.fromEntries([...this.exact, ...this.patterns.map((p) => [p.key, p.settings] as const)]);
-    const out: StreamConfigDocument = {};
-    for (const name of names) {
+    const { exact, patterns } = this.index;
+    if (names === null) return Object.fromEntries([...exact, ...patterns.map((p) => [p.key, p.settings] as const)]);
+    // fromEntries defines own properties: a stream named __proto__ cannot reach the prototype.
+    return Object.fromEntries(names.flatMap((name) => {
       const match = this.lookup(name);
-      if (match) out[name] = match.settings;
-    }
-    return out;
+      return match ? [[name, match.settings] as const] : [];
+    }));
   }
 }

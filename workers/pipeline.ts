@@ -3,6 +3,7 @@ import type { ErrorObject } from 'ajv';
 import { MESSAGE_ERROR_EVENT, MESSAGE_EVENT, type Task } from '../src/batching/wire';
 import type { Config } from '../src/config/types';
 import { EventKinds, type EventKind } from '../src/outcomes';
+import { dateTimeMillis } from '../src/schemas/formats';
 import type { StreamMatch, StreamTable } from '../src/streams/stream-config';
 import { decodeBody } from './body';
 import { Augmenter } from './augment';
@@ -164,7 +165,9 @@ export class Pipeline {
   private timestampOf(event: Event, request: RequestContext): number {
     const dt = this.dtField ? getField(event, this.dtField) : undefined;
     if (dt === request.dt) return request.receivedAt;
-    const ms = typeof dt === 'string' ? Date.parse(dt) : NaN;
+    if (typeof dt !== 'string') return request.receivedAt;
+    const exact = dateTimeMillis(dt);
+    const ms = Number.isNaN(exact) ? Date.parse(dt) : exact;
     return Number.isFinite(ms) ? ms : request.receivedAt;
   }
 

@@ -6,6 +6,7 @@ import addFormats from 'ajv-formats';
 import draft06 from 'ajv/dist/refs/json-schema-draft-06.json';
 import secureMetaSchema from 'ajv/dist/refs/json-schema-secure.json';
 import { EventKinds } from '../outcomes';
+import { compareDateTime, isDateTime, isUuid } from './formats';
 import type { SchemaDocument, SchemaRepository } from './repository';
 
 export interface CompiledSchema {
@@ -126,6 +127,8 @@ function createAjv(draft: Draft, options: Options): Ajv {
     ajv.addMetaSchema(draft06);
   }
   addFormats(ajv);
+  ajv.addFormat('date-time', { type: 'string', validate: isDateTime, compare: compareDateTime });
+  ajv.addFormat('uuid', { type: 'string', validate: isUuid });
   return ajv;
 }
 

@@ -25,8 +25,7 @@ interface DefaultField {
 export interface RequestFacts {
   readonly dt: string;
   readonly clientIp: string;
-  /** Where this request's header values start in task.headers. */
-  readonly headerOffset: number;
+  readonly index: number;
 }
 
 /**
@@ -62,7 +61,7 @@ export class Augmenter {
       case Source.Dt:
         return request.dt;
       case Source.Header:
-        return task.headers[request.headerOffset + f.header]!.slice(0, MAX_HEADER_CHARS);
+        return task.header(request.index, f.header).slice(0, MAX_HEADER_CHARS);
       case Source.ClientIp:
         return request.clientIp;
     }

@@ -9,9 +9,7 @@ export type DecodedBody =
 
 /** Inflates, decodes and parses request `r` of a task into its list of events. */
 export function decodeBody(task: Task, r: number, maxBodyBytes: number): DecodedBody {
-  const start = task.bounds[r * 2]!;
-  const end = task.bounds[r * 2 + 1]!;
-  return decodeBytes(new Uint8Array(task.bodies, start, end - start), task.flags[r]!, maxBodyBytes);
+  return decodeBytes(task.body(r), task.flags(r), maxBodyBytes);
 }
 
 /** Inflates (per FLAG_* bits), decodes and parses one request body into its list of events. */

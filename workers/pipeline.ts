@@ -32,7 +32,6 @@ interface RequestContext {
   readonly dt: string;
   readonly requestId: string;
   readonly clientIp: string;
-  readonly headerOffset: number;
 }
 
 /** Everything per-deployment the pipeline needs, computed once per worker from the config. */
@@ -41,7 +40,6 @@ export class Pipeline {
   private readonly streamField: FieldPath;
   private readonly dtField: FieldPath | null;
   private readonly augmenter: Augmenter;
-  private readonly headerCount: number;
   private readonly errorTopic: string | null;
   /** Per task: original events of requests that had a failure (see originalEvent). */
   private readonly originals = new Map<number, unknown[]>();
@@ -56,7 +54,6 @@ export class Pipeline {
     this.streamField = parsePath(config.streams.stream_field);
     this.dtField = config.defaults.dt_field ? parsePath(config.defaults.dt_field) : null;
     this.augmenter = new Augmenter(config.defaults);
-    this.headerCount = Object.keys(config.defaults.headers_to_fields).length;
     this.errorTopic = config.error_stream === null ? null : (streams?.lookup(config.error_stream)?.topic ?? config.streams.topic_prefix + config.error_stream);
   }
 
@@ -74,7 +71,7 @@ export class Pipeline {
 
   private parseAll(task: Task, out: ResultBuilder): Array<unknown[] | undefined> {
     const parsed: Array<unknown[] | undefined> = [];
-    const n = task.flags.length;
+    const n = task.count;
     for (let r = 0; r < n; r++) {
       const decoded = decodeBody(task, r, this.config.limits.max_body_bytes);
       if (decoded.ok) parsed.push(decoded.events);
@@ -99,14 +96,13 @@ export class Pipeline {
   }
 
   private requestContext(task: Task, r: number): RequestContext {
-    const receivedAt = task.receivedAt[r]!;
+    const receivedAt = task.receivedAt(r);
     return {
       index: r,
       receivedAt,
       dt: new Date(receivedAt).toISOString(),
-      requestId: task.requestIds[r]!,
-      clientIp: task.clientIps[r]!,
-      headerOffset: r * this.headerCount,
+      requestId: task.requestId(r),
+      clientIp: task.clientIp(r),
     };
   }
 

@@ -1,11 +1,13 @@
 import {
   MESSAGE_FIELDS,
+  MessageField,
   REQUEST_FIELDS,
   REQUEST_PROBLEMS,
   RequestField,
+  encodeResult,
   type RequestProblem,
+  type SchemaCacheStats,
   type StreamCount,
-  type TaskResult,
 } from '../src/batching/wire';
 
 /**
@@ -18,21 +20,20 @@ export class ResultBuilder {
   private readonly timestamps: number[] = [];
   private readonly nameIndex = new Map<string, number>();
   private readonly requests: Int32Array;
-  private readonly details: (string | null)[];
+  private readonly problemDetails = new Map<number, string>();
   private readonly invalidItems: string[][];
   private readonly errorItems: string[][];
   private readonly counts = new Map<string, StreamCount>();
 
   constructor(requestCount: number) {
     this.requests = new Int32Array(requestCount * REQUEST_FIELDS);
-    this.details = new Array<string | null>(requestCount * 2).fill(null);
     this.invalidItems = Array.from({ length: requestCount }, () => []);
     this.errorItems = Array.from({ length: requestCount }, () => []);
   }
 
   problem(request: number, kind: RequestProblem, detail: string): void {
     this.requests[request * REQUEST_FIELDS + RequestField.Problem] = 1 + REQUEST_PROBLEMS.indexOf(kind);
-    this.details[request * 2] = detail;
+    this.problemDetails.set(request, detail);
   }
 
   /** `text` order: value, then key (when keyed). */
@@ -77,53 +78,53 @@ export class ResultBuilder {
     return count;
   }
 
-  build(): TaskResult {
-    const { payload, byteOffsets } = encodeTexts(this.texts);
-    const messages = Int32Array.from(this.messageInts);
+  build(schemaCache?: SchemaCacheStats): ArrayBuffer {
+    const payload = this.texts.join('');
+    const payloadBytes = Buffer.byteLength(payload);
+    const byteOffsets = textOffsets(this.texts, payload.length === payloadBytes);
+    const messages = this.messageInts;
     for (let m = 0; m < messages.length; m += MESSAGE_FIELDS) {
-      const valueText = messages[m + 2]!;
-      messages[m + 2] = byteOffsets[valueText]!;
-      messages[m + 3] = byteOffsets[valueText + 1]!;
-      const keyText = messages[m + 4]!;
+      const valueText = messages[m + MessageField.ValueStart]!;
+      messages[m + MessageField.ValueStart] = byteOffsets[valueText]!;
+      messages[m + MessageField.ValueEnd] = byteOffsets[valueText + 1]!;
+      const keyText = messages[m + MessageField.KeyStart]!;
       if (keyText >= 0) {
-        messages[m + 4] = byteOffsets[keyText]!;
-        messages[m + 5] = byteOffsets[keyText + 1]!;
+        messages[m + MessageField.KeyStart] = byteOffsets[keyText]!;
+        messages[m + MessageField.KeyEnd] = byteOffsets[keyText + 1]!;
       }
     }
+    const details: Record<number, string> = {};
     for (let r = 0; r < this.invalidItems.length; r++) {
-      if (this.details[r * 2] !== null) continue;
+      const problem = this.problemDetails.get(r);
+      if (problem !== undefined) {
+        details[2 * r] = problem;
+        continue;
+      }
       const invalid = this.invalidItems[r]!;
       const error = this.errorItems[r]!;
-      if (invalid.length > 0) this.details[r * 2] = invalid.join(',');
-      if (error.length > 0) this.details[r * 2 + 1] = error.join(',');
+      if (invalid.length > 0) details[2 * r] = invalid.join(',');
+      if (error.length > 0) details[2 * r + 1] = error.join(',');
     }
-    return {
-      payload,
+    return encodeResult({
       messages,
-      timestamps: Float64Array.from(this.timestamps),
-      names: [...this.nameIndex.keys()],
       requests: this.requests,
-      details: this.details,
-      counts: [...this.counts.values()],
-    };
+      timestamps: this.timestamps,
+      payload,
+      payloadBytes,
+      side: { names: [...this.nameIndex.keys()], details, counts: [...this.counts.values()], schemaCache },
+    });
   }
 }
 
-/** One UTF-8 encode for all texts; byteOffsets[i] is where text i starts (length + 1 entries). */
-function encodeTexts(texts: string[]): { payload: ArrayBuffer; byteOffsets: Int32Array } {
-  const all = texts.join('');
-  const byteLength = Buffer.byteLength(all);
-  // allocUnsafeSlow: a pooled Buffer would share (and transfer away) the pool's ArrayBuffer.
-  const bytes = Buffer.allocUnsafeSlow(byteLength);
-  bytes.write(all);
-  const byteOffsets = new Int32Array(texts.length + 1);
-  const ascii = byteLength === all.length;
+/** Where each text starts in the UTF-8 payload (length + 1 entries); ASCII payloads need no counting. */
+function textOffsets(texts: string[], ascii: boolean): Int32Array {
+  const offsets = new Int32Array(texts.length + 1);
   let offset = 0;
   for (let i = 0; i < texts.length; i++) {
-    byteOffsets[i] = offset;
+    offsets[i] = offset;
     const text = texts[i]!;
     offset += ascii ? text.length : Buffer.byteLength(text);
   }
-  byteOffsets[texts.length] = offset;
-  return { payload: bytes.buffer as ArrayBuffer, byteOffsets };
+  offsets[texts.length] = offset;
+  return offsets;
 }

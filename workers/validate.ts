@@ -3,7 +3,7 @@
  * (many requests), and hand back the packed result of src/batching/wire.ts.
  */
 import Piscina from 'piscina';
-import { resultTransferables, type Task, type TaskResult } from '../src/batching/wire';
+import { Task } from '../src/batching/wire';
 import type { Config } from '../src/config/types';
 import { isHttpUri } from '../src/documents/http-get';
 import { SchemaRepository, repositoryOptions } from '../src/schemas/repository';
@@ -40,23 +40,12 @@ function createPipeline(settings: WorkerSettings): { pipeline: Pipeline; schemas
 const { pipeline, schemas, streamConfig } = createPipeline(Piscina.workerData as WorkerSettings);
 const warmUp = schemas.prepare((Piscina.workerData as WorkerSettings).config.schemas.precache);
 
-export default async function validateTask(task: Task): Promise<unknown> {
+export default async function validateTask(buffer: ArrayBuffer): Promise<unknown> {
   await warmUp;
   if (streamConfig?.stale) await streamConfig.catchUp();
-  const out = new ResultBuilder(task.flags.length);
+  const task = new Task(buffer);
+  const out = new ResultBuilder(task.count);
   await pipeline.run(task, out);
-  return movable({ ...out.build(), schemaCache: schemas.takeStats() });
-}
-
-/** Wraps the result so piscina transfers its buffers instead of cloning them. */
-function movable(result: TaskResult): unknown {
-  const transferable = {
-    get [Piscina.transferableSymbol]() {
-      return resultTransferables(result);
-    },
-    get [Piscina.valueSymbol]() {
-      return result;
-    },
-  };
-  return Piscina.move(transferable as unknown as Parameters<typeof Piscina.move>[0]);
+  // Transferred, not cloned: see src/batching/wire.ts.
+  return Piscina.move(out.build(schemas.takeStats()));
 }

@@ -1,4 +1,4 @@
-import type { Task } from './wire';
+import { encodeTask } from './wire';
 import type { IntakeRequest } from './request';
 
 export interface CoalescerOptions {
@@ -7,11 +7,13 @@ export interface CoalescerOptions {
   readonly maxBatchDelayUs: number;
   /** Tasks in flight at once; beyond it, the open batch keeps growing (up to the limits above). */
   readonly maxRunningTasks: number;
+  /** Header values each request carries (config defaults.headers_to_fields). */
+  readonly headerCount: number;
 }
 
 export interface TaskRunner {
-  /** Runs one task; calls `done` exactly once. */
-  run(task: Task, requests: IntakeRequest[], done: () => void): void;
+  /** Runs one task (a wire.ts task buffer); calls `done` exactly once. */
+  run(task: ArrayBuffer, requests: IntakeRequest[], done: () => void): void;
 }
 
 /**
@@ -76,36 +78,7 @@ export class Coalescer {
     while (this.running < this.options.maxRunningTasks && this.sealed.length > 0) {
       const requests = this.sealed.shift()!;
       this.running++;
-      this.runner.run(packTask(requests), requests, this.onTaskDone);
+      this.runner.run(encodeTask(requests, this.options.headerCount), requests, this.onTaskDone);
     }
   }
-}
-
-/** Copies the bodies into one fresh ArrayBuffer that can be transferred (see wire.ts). */
-export function packTask(requests: readonly IntakeRequest[]): Task {
-  const n = requests.length;
-  let total = 0;
-  for (const r of requests) total += r.body.length;
-  // allocUnsafeSlow: never a slice of Node's shared pool, which must not be transferred.
-  const bodies = Buffer.allocUnsafeSlow(total);
-  const bounds = new Int32Array(n * 2);
-  const flags = new Uint8Array(n);
-  const receivedAt = new Float64Array(n);
-  const requestIds = new Array<string>(n);
-  const clientIps = new Array<string>(n);
-  const headers: string[] = [];
-  let offset = 0;
-  for (let i = 0; i < n; i++) {
-    const r = requests[i]!;
-    r.body.copy(bodies, offset);
-    bounds[i * 2] = offset;
-    offset += r.body.length;
-    bounds[i * 2 + 1] = offset;
-    flags[i] = r.flags;
-    receivedAt[i] = r.receivedAt;
-    requestIds[i] = r.requestId;
-    clientIps[i] = r.clientIp;
-    for (const h of r.headers) headers.push(h);
-  }
-  return { bodies: bodies.buffer as ArrayBuffer, bounds, flags, receivedAt, requestIds, clientIps, headers };
 }

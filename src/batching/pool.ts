@@ -11,7 +11,7 @@ import type { StreamConfigSnapshot } from '../streams/broadcast';
 import type { WorkerSettings } from '../../workers/validate';
 import type { TaskRunner } from './coalescer';
 import type { IntakeRequest } from './request';
-import { taskTransferables, type SchemaCacheStats, type Task, type TaskResult } from './wire';
+import { TaskResult, type SchemaCacheStats } from './wire';
 
 const WORKER_FILE = path.resolve(__dirname, '../../workers/validate.js');
 const SCHEMA_CACHE_RESULTS = ['hit', 'negative', 'miss', 'error'] as const;
@@ -52,11 +52,12 @@ export class WorkerPool implements TaskRunner {
     });
   }
 
-  run(task: Task, requests: IntakeRequest[], done: () => void): void {
+  run(task: ArrayBuffer, requests: IntakeRequest[], done: () => void): void {
     this.metrics.batchRequests.observe(requests.length);
-    this.piscina.run(task, { transferList: taskTransferables(task) }).then(
-      (result: TaskResult) => {
+    this.piscina.run(task, { transferList: [task] }).then(
+      (buffer: ArrayBuffer) => {
         done();
+        const result = new TaskResult(buffer);
         this.record(result);
         new TaskDelivery(requests, result, this.metrics, this.deliveryTimeoutMs).start(this.sink);
       },
@@ -72,14 +73,14 @@ export class WorkerPool implements TaskRunner {
 
   private record(result: TaskResult): void {
     let events = 0;
-    for (const count of result.counts) {
+    for (const count of result.side.counts) {
       events += count.valid + count.invalid + count.error;
       if (count.invalid > 0) this.metrics.events.inc({ stream: count.stream, outcome: 'invalid' }, count.invalid);
       if (count.error > 0) this.metrics.events.inc({ stream: count.stream, outcome: 'error' }, count.error);
       for (const [errorType, n] of Object.entries(count.kinds)) this.metrics.validationErrors.inc({ stream: count.stream, error_type: errorType }, n);
     }
     this.metrics.batchEvents.observe(events);
-    if (result.schemaCache) this.recordSchemaCache(result.schemaCache);
+    if (result.side.schemaCache) this.recordSchemaCache(result.side.schemaCache);
   }
 
   private recordSchemaCache(stats: SchemaCacheStats): void {

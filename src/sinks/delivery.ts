@@ -30,7 +30,7 @@ export class TaskDelivery implements MessageBatch {
     this.size = result.messages.length / MESSAGE_FIELDS;
     this.unsettled = this.size;
     this.settled = new Uint8Array(this.size);
-    this.payload = Buffer.from(result.payload);
+    this.payload = result.payload;
     this.remaining = new Int32Array(requests.length);
     this.sinkFailures = new Int32Array(requests.length);
     this.errorItems = new Array(requests.length);
@@ -57,7 +57,7 @@ export class TaskDelivery implements MessageBatch {
   }
 
   topic(i: number): string {
-    return this.result.names[this.field(i, MessageField.Topic)]!;
+    return this.result.side.names[this.field(i, MessageField.Topic)]!;
   }
 
   value(i: number): Buffer {
@@ -108,7 +108,7 @@ export class TaskDelivery implements MessageBatch {
     this.metrics.sinkQueueMessages.dec(this.size);
     this.metrics.sinkDelivery.observe(Number(process.hrtime.bigint() - this.sentAt) / 1e9);
     for (const [stream, count] of this.successByStream) {
-      const label = this.result.names[stream]!;
+      const label = this.result.side.names[stream]!;
       this.metrics.events.inc({ stream: label, outcome: 'success' }, count);
     }
   }
@@ -119,11 +119,11 @@ export class TaskDelivery implements MessageBatch {
     const request = this.requests[r]!;
     if (problem !== 0) {
       const kind = RequestKinds[REQUEST_PROBLEMS[problem - 1]!];
-      request.complete({ problem: kind, detail: this.result.details[r * 2]!, success: 0, invalid: 0, error: 0, invalidItems: null, errorItems: null });
+      request.complete({ problem: kind, detail: this.result.detail(2 * r), success: 0, invalid: 0, error: 0, invalidItems: null, errorItems: null });
       return;
     }
     const failed = this.sinkFailures[r]!;
-    const workerErrors = this.result.details[r * 2 + 1];
+    const workerErrors = this.result.detail(2 * r + 1);
     const sinkErrors = this.errorItems[r]?.join(',');
     request.complete({
       problem: null,
@@ -131,7 +131,7 @@ export class TaskDelivery implements MessageBatch {
       success: this.result.requests[base + RequestField.Valid]! - failed,
       invalid: this.result.requests[base + RequestField.Invalid]!,
       error: this.result.requests[base + RequestField.Error]! + failed,
-      invalidItems: this.result.details[r * 2] ?? null,
+      invalidItems: this.result.detail(2 * r),
       errorItems: joinItems(workerErrors ?? null, sinkErrors ?? null),
     });
   }

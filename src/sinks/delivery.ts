@@ -78,6 +78,10 @@ export class TaskDelivery implements MessageBatch {
     return (this.requests[this.field(i, MessageField.Request)]!.flags & FLAG_HASTY) !== 0;
   }
 
+  isSettled(i: number): boolean {
+    return this.settled[i] === 1;
+  }
+
   /** A late report for a message already settled (timed out) is ignored. */
   settle(i: number, error: string | null): void {
     if (this.settled[i] === 1) return;

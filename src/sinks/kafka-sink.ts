@@ -5,8 +5,8 @@ import type { MessageBatch, Sink } from './types';
 
 type Mode = 'guaranteed' | 'hasty';
 
-/** How long new requests are refused after librdkafka reported its queue full. */
-const QUEUE_FULL_BACKOFF_MS = 250;
+/** How often messages waiting for room in librdkafka's queue are offered again. */
+const BACKLOG_RETRY_MS = 5;
 const PROBE_UP_MS = 10_000;
 const PROBE_DOWN_MS = 1_000;
 const PROBE_TIMEOUT_MS = 2_000;
@@ -76,11 +76,60 @@ class DeliveryLedger {
   }
 }
 
-/** One node-rdkafka producer for one delivery mode, with its ledger. */
+/**
+ * Messages librdkafka had no room for yet, oldest first. They wait here instead of failing: a hasty
+ * request was answered 202 already, and its events must still reach Kafka. New requests are refused
+ * (503) while anything waits, and the in-flight byte limit bounds how much can.
+ */
+class Backlog {
+  private batches: MessageBatch[] = [];
+  private indexes: number[] = [];
+  private head = 0;
+
+  get size(): number {
+    return this.batches.length - this.head;
+  }
+
+  push(batch: MessageBatch, index: number): void {
+    this.batches.push(batch);
+    this.indexes.push(index);
+  }
+
+  peekBatch(): MessageBatch {
+    return this.batches[this.head]!;
+  }
+
+  peekIndex(): number {
+    return this.indexes[this.head]!;
+  }
+
+  shift(): void {
+    this.head++;
+    if (this.head === this.batches.length) {
+      this.batches = [];
+      this.indexes = [];
+      this.head = 0;
+    }
+  }
+}
+
+/** Why a message could not be handed to librdkafka. */
+const enum Refusal {
+  None,
+  QueueFull,
+}
+
+/** One node-rdkafka producer for one delivery mode, with its ledger and backlog. */
 class ModeProducer {
   readonly ledger = new DeliveryLedger();
+  readonly backlog = new Backlog();
   readonly producer: Producer;
   connected = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private readonly retry = (): void => {
+    this.retryTimer = null;
+    this.drain();
+  };
 
   constructor(
     readonly mode: Mode,
@@ -94,6 +143,44 @@ class ModeProducer {
     });
     this.producer.on('event.error', (err: LibrdKafkaError) => this.onError(mode, err));
   }
+
+  /** Hands a message to librdkafka, or queues it behind those already waiting; returns a failure. */
+  send(batch: MessageBatch, i: number, downReason: string | null): string | null {
+    if (!this.connected) return `kafka: ${downReason ?? 'producer not connected'}`;
+    if (this.backlog.size > 0 || this.produce(batch, i) === Refusal.QueueFull) {
+      this.backlog.push(batch, i);
+      this.scheduleRetry();
+    }
+    return null;
+  }
+
+  /** Offers waiting messages again, oldest first, until librdkafka is full again. */
+  drain(): void {
+    while (this.backlog.size > 0) {
+      const batch = this.backlog.peekBatch();
+      const i = this.backlog.peekIndex();
+      if (!batch.isSettled(i) && this.produce(batch, i) === Refusal.QueueFull) return this.scheduleRetry();
+      this.backlog.shift();
+    }
+  }
+
+  private produce(batch: MessageBatch, i: number): Refusal {
+    const seq = this.ledger.add(batch, i);
+    if (seq < 0) return Refusal.QueueFull;
+    try {
+      this.producer.produce(batch.topic(i), null, batch.value(i), batch.key(i), batch.timestamp(i), seq);
+      return Refusal.None;
+    } catch (err) {
+      this.ledger.release(seq);
+      if ((err as LibrdKafkaError).code === CODES.ERRORS.ERR__QUEUE_FULL) return Refusal.QueueFull;
+      batch.settle(i, `kafka: ${(err as Error).message}`);
+      return Refusal.None;
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer === null) this.retryTimer = setTimeout(this.retry, BACKLOG_RETRY_MS);
+  }
 }
 
 /**
@@ -106,7 +193,6 @@ export class KafkaSink implements Sink {
   readonly type = 'kafka' as const;
   private readonly producers: Record<Mode, ModeProducer>;
   private down: string | null = 'connecting to Kafka';
-  private queueFullUntil = 0;
   private probeTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private readonly warnings: RateLimitedLog;
@@ -139,35 +225,15 @@ export class KafkaSink implements Sink {
   send(batch: MessageBatch): void {
     for (let i = 0; i < batch.size; i++) {
       const target = batch.hasty(i) ? this.producers.hasty : this.producers.guaranteed;
-      const error = this.produce(target, batch, i);
+      const error = target.send(batch, i, this.down);
       if (error !== null) batch.settle(i, error);
     }
   }
 
-  /** null when handed to librdkafka (its report settles the message later), else why not. */
-  private produce(target: ModeProducer, batch: MessageBatch, i: number): string | null {
-    if (!target.connected) return `kafka: ${this.down ?? 'producer not connected'}`;
-    const seq = target.ledger.add(batch, i);
-    if (seq < 0) return this.queueFull();
-    try {
-      target.producer.produce(batch.topic(i), null, batch.value(i), batch.key(i), batch.timestamp(i), seq);
-      return null;
-    } catch (err) {
-      target.ledger.release(seq);
-      const code = (err as LibrdKafkaError).code;
-      return code === CODES.ERRORS.ERR__QUEUE_FULL ? this.queueFull() : `kafka: ${(err as Error).message}`;
-    }
-  }
-
-  private queueFull(): string {
-    this.queueFullUntil = Date.now() + QUEUE_FULL_BACKOFF_MS;
-    return 'kafka: producer queue full';
-  }
-
   unavailableReason(): string | null {
     if (this.down !== null) return this.down;
-    if (Date.now() < this.queueFullUntil) return 'producer queue full';
-    return null;
+    const waiting = this.producers.guaranteed.backlog.size + this.producers.hasty.backlog.size;
+    return waiting > 0 ? `producer queue full (${waiting} messages waiting for room)` : null;
   }
 
   async close(timeoutMs: number): Promise<void> {
@@ -230,11 +296,15 @@ export class KafkaSink implements Sink {
     });
   }
 
-  private flushAndDisconnect(p: ModeProducer, timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      if (!p.connected) return resolve();
-      p.producer.flush(timeoutMs, (err) => {
-        if (err) this.log.warn({ mode: p.mode, err: err.message, unsettled: p.ledger.pending }, 'kafka flush at shutdown incomplete');
+  private async flushAndDisconnect(p: ModeProducer, timeoutMs: number): Promise<void> {
+    if (!p.connected) return;
+    const deadline = Date.now() + timeoutMs;
+    while (p.backlog.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, BACKLOG_RETRY_MS));
+    await new Promise<void>((resolve) => {
+      p.producer.flush(Math.max(0, deadline - Date.now()), (err) => {
+        if (err || p.backlog.size > 0) {
+          this.log.warn({ mode: p.mode, err: err?.message, unsettled: p.ledger.pending, waiting: p.backlog.size }, 'kafka flush at shutdown incomplete');
+        }
         p.producer.disconnect(() => resolve());
       });
     });

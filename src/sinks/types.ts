@@ -11,8 +11,10 @@ export interface MessageBatch {
   timestamp(i: number): number;
   /** Hasty messages may take a higher-latency, higher-throughput path. */
   hasty(i: number): boolean;
-  /** Exactly once per message: null when persisted, else why not. */
+  /** Exactly once per message: null when persisted, else why not. Later calls are ignored. */
   settle(i: number, error: string | null): void;
+  /** Whether the message already has its outcome (e.g. its request timed out while it waited). */
+  isSettled(i: number): boolean;
 }
 
 export interface Sink {

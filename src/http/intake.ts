@@ -78,7 +78,9 @@ export class IntakeHandler {
       (body) => exchange.received(body),
       () => {
         this.inflightRequests--;
-        this.reply(res, meta, { ...this.tooLarge(), close: true }, startedAt, hasty, true);
+        // Not closed: uWS discards the rest of the body, and closing with unread data would make
+        // the kernel reset the connection, often before the client has read the 413.
+        this.reply(res, meta, this.tooLarge(), startedAt, hasty, true);
       },
     );
     res.onAborted(() => {
@@ -109,7 +111,7 @@ export class IntakeHandler {
       return problemReply(RequestKinds.UnsupportedEncoding, `content encoding ${JSON.stringify(encoding)} is not supported; use gzip, deflate or none`);
     }
     const length = Number(req.getHeader('content-length') || 0);
-    if (length > config.limits.max_body_bytes) return { ...this.tooLarge(), close: true };
+    if (length > config.limits.max_body_bytes) return this.tooLarge();
     const sinkDown = sink.unavailableReason();
     if (sinkDown !== null) return problemReply(RequestKinds.NotReady, `sink unavailable: ${sinkDown}`, undefined, { 'Retry-After': RETRY_AFTER_SECONDS });
     if (this.inflightBytes + length > config.limits.max_inflight_bytes) {

@@ -16,6 +16,7 @@ export class TaskDelivery implements MessageBatch {
   private readonly sinkFailures: Int32Array;
   private readonly errorItems: (string[] | undefined)[];
   private readonly successByStream = new Map<number, number>();
+  private readonly bytesByStream = new Map<number, number>();
   private readonly settled: Uint8Array;
   private unsettled: number;
   private readonly sentAt = process.hrtime.bigint();
@@ -99,6 +100,8 @@ export class TaskDelivery implements MessageBatch {
     if (error === null) {
       const stream = this.field(i, MessageField.Stream);
       this.successByStream.set(stream, (this.successByStream.get(stream) ?? 0) + 1);
+      const bytes = this.field(i, MessageField.ValueEnd) - this.field(i, MessageField.ValueStart);
+      this.bytesByStream.set(stream, (this.bytesByStream.get(stream) ?? 0) + bytes);
     } else {
       this.sinkFailures[r]++;
       (this.errorItems[r] ??= []).push(this.sinkErrorItem(i, error));
@@ -114,6 +117,7 @@ export class TaskDelivery implements MessageBatch {
     for (const [stream, count] of this.successByStream) {
       const label = this.result.side.names[stream]!;
       this.metrics.events.inc({ stream: label, outcome: 'success' }, count);
+      this.metrics.eventBytes.inc({ stream: label }, this.bytesByStream.get(stream) ?? 0);
     }
   }
 

@@ -3,14 +3,20 @@
  * produced (value, key, timestamp — DESIGN.md §5), read back with a real consumer; mixed batches put
  * their invalid events in the error topic in the §6 shape; hasty events all arrive eventually.
  */
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { postEvents } from '../helpers/http';
 import { UUID_RE } from '../helpers/events';
 import type { Json } from '../helpers/server';
 import { countRecords, jsonValues, readAll, type KafkaRecord } from '../helpers/kafka-consumer';
-import { kafkaBootstrap, markedEvent, releaseKafka, startKafkaSluice, tag, waitForReady, type KafkaSluice } from './support';
+import {
+  kafkaFixture,
+  type KafkaSluice,
+  markedEvent,
+  tag,
+  waitForReady,
+} from './support';
 
 /** Fields Sluice may add to a test/event (§5 step 4): the rest must come back unchanged. */
 function withoutAugmentation(event: Json, added: readonly string[]): Json {
@@ -31,20 +37,10 @@ function byMarker(records: readonly KafkaRecord[]): Map<string, { record: KafkaR
 }
 
 describe('kafka sink: what is acknowledged is in Kafka, as produced', { timeout: 150_000 }, () => {
-  let bootstrap: string;
-  const running: KafkaSluice[] = [];
-
-  before(async () => {
-    bootstrap = await kafkaBootstrap();
-  });
-  after(async () => {
-    await Promise.all(running.map((k) => k.sluice.stop()));
-    await releaseKafka();
-  });
+  const kafka = kafkaFixture();
 
   async function sluice(): Promise<KafkaSluice> {
-    const k = await startKafkaSluice(bootstrap);
-    running.push(k);
+    const k = await kafka.start();
     await waitForReady(k.url, 200, 20_000);
     return k;
   }
@@ -92,8 +88,8 @@ describe('kafka sink: what is acknowledged is in Kafka, as produced', { timeout:
 
     const expectedPlain = [...sent.values()].filter((s) => s.stream === k.plain).length;
     const expectedKeyed = sent.size - expectedPlain;
-    const plain = await readAll(bootstrap, k.plain, { expect: expectedPlain, timeoutMs: 20_000 });
-    const keyed = await readAll(bootstrap, k.keyed, { expect: expectedKeyed, timeoutMs: 20_000 });
+    const plain = await readAll(kafka.bootstrap, k.plain, { expect: expectedPlain, timeoutMs: 20_000 });
+    const keyed = await readAll(kafka.bootstrap, k.keyed, { expect: expectedKeyed, timeoutMs: 20_000 });
     t.diagnostic(`sent ${sent.size} events in ${requests.length} requests; read ${plain.length} from ${k.plain}, ${keyed.length} from ${k.keyed}`);
     assert.equal(plain.length, expectedPlain, `record count in ${k.plain}`);
     assert.equal(keyed.length, expectedKeyed, `record count in ${k.keyed}`);
@@ -147,7 +143,7 @@ describe('kafka sink: what is acknowledged is in Kafka, as produced', { timeout:
       assert.equal(r.status, 201, r.text);
       expected += events.length;
       // No waiting: the broker's high watermark must already include them.
-      const count = await countRecords(bootstrap, k.plain);
+      const count = await countRecords(kafka.bootstrap, k.plain);
       assert.equal(count, expected, `after the 201 of request ${i}, the topic holds every event acknowledged so far`);
     }
   });
@@ -181,14 +177,14 @@ describe('kafka sink: what is acknowledged is in Kafka, as produced', { timeout:
       'invalid events echoed in input order with their error_type',
     );
 
-    const plain = jsonValues(await readAll(bootstrap, k.plain, { expect: 2 }));
+    const plain = jsonValues(await readAll(kafka.bootstrap, k.plain, { expect: 2 }));
     assert.deepEqual(plain.map((v) => v.test).sort(), ['valid-1', 'valid-3'], `${k.plain} holds exactly the valid events`);
-    const keyed = jsonValues(await readAll(bootstrap, k.keyed, { expect: 1 }));
+    const keyed = jsonValues(await readAll(kafka.bootstrap, k.keyed, { expect: 1 }));
     assert.deepEqual(keyed.map((v) => v.test), ['valid-2'], `${k.keyed} holds exactly the valid event`);
-    assert.equal(await countRecords(bootstrap, unknownStream), 0, 'nothing produced to the unconfigured stream');
+    assert.equal(await countRecords(kafka.bootstrap, unknownStream), 0, 'nothing produced to the unconfigured stream');
 
     // Error events are produced after the answer (best-effort): wait for them.
-    const errorRecords = await readAll(bootstrap, k.error, { expect: expectedInvalid.length, timeoutMs: 20_000 });
+    const errorRecords = await readAll(kafka.bootstrap, k.error, { expect: expectedInvalid.length, timeoutMs: 20_000 });
     assert.equal(errorRecords.length, expectedInvalid.length, `one error event per invalid event in ${k.error}`);
     const errors = jsonValues(errorRecords);
     const ids = new Set<string>();
@@ -245,13 +241,13 @@ describe('kafka sink: what is acknowledged is in Kafka, as produced', { timeout:
 
     const want = (topic: string) => [...expected.values()].filter((s) => s === topic).length;
     for (const topic of [k.plain, k.keyed]) {
-      const values = jsonValues(await readAll(bootstrap, topic, { expect: want(topic), timeoutMs: 30_000 }));
+      const values = jsonValues(await readAll(kafka.bootstrap, topic, { expect: want(topic), timeoutMs: 30_000 }));
       const markers = values.map((v) => v.test);
       assert.equal(markers.length, want(topic), `${topic}: all ${want(topic)} valid hasty events arrived, no more`);
       assert.equal(new Set(markers).size, markers.length, `${topic}: no duplicates`);
       for (const m of markers) assert.equal(expected.get(m), topic, `${m} belongs in ${topic}`);
     }
-    const errors = jsonValues(await readAll(bootstrap, k.error, { expect: invalid.length, timeoutMs: 30_000 }));
+    const errors = jsonValues(await readAll(kafka.bootstrap, k.error, { expect: invalid.length, timeoutMs: 30_000 }));
     assert.deepEqual(errors.map((e) => JSON.parse(e.raw_event).test).sort(), [...invalid].sort(), 'each invalid hasty event became one error event');
     t.diagnostic(`hasty: ${requests} requests, ${expected.size} valid events delivered, ${invalid.length} error events`);
   });

@@ -3,39 +3,26 @@
  * hasty) stops accepting, answers what is in flight, flushes the producers and exits 0 — and every
  * event answered 2xx is in Kafka afterwards, read back with a real consumer.
  */
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { postEvents } from '../helpers/http';
 import {
-  Load,
   acknowledgedMarkers,
   checkAcknowledged,
   isSuccess,
-  kafkaBootstrap,
+  kafkaFixture,
+  Load,
   markedEvent,
-  releaseKafka,
-  startKafkaSluice,
   summarize,
   tag,
   waitForReady,
-  type KafkaSluice,
 } from './support';
 
 describe('kafka sink: graceful shutdown', { timeout: 120_000 }, () => {
-  let bootstrap: string;
-  const running: KafkaSluice[] = [];
-
-  before(async () => {
-    bootstrap = await kafkaBootstrap();
-  });
-  after(async () => {
-    await Promise.all(running.map((k) => k.sluice.stop()));
-    await releaseKafka();
-  });
+  const kafka = kafkaFixture();
 
   it('SIGTERM during load: exit code 0 and every event answered 2xx (guaranteed and hasty) is in Kafka exactly once', async (t) => {
-    const k = await startKafkaSluice(bootstrap);
-    running.push(k);
+    const k = await kafka.start();
     await waitForReady(k.url, 200, 20_000);
     // The first event creates the topic (auto-create): not part of the load being measured.
     const warm = await postEvents(k.url, [markedEvent(k.plain, `warm-up-${tag()}`)]);
@@ -71,7 +58,7 @@ describe('kafka sink: graceful shutdown', { timeout: 120_000 }, () => {
 
     const guaranteed = attempts.filter((a) => !a.hasty).flatMap(acknowledgedMarkers);
     const hasty = attempts.filter((a) => a.hasty).flatMap(acknowledgedMarkers);
-    const check = await checkAcknowledged(bootstrap, k.plain, [...guaranteed, ...hasty]);
+    const check = await checkAcknowledged(kafka.bootstrap, k.plain, [...guaranteed, ...hasty]);
     const missing = new Set(check.missing);
     const counts = {
       requests: attempts.length,

@@ -1,3 +1,4 @@
+import { after, before } from 'node:test';
 /**
  * Shared pieces of the real-Kafka tests (issue 3): the broker address, a Sluice process with the
  * kafka sink and its own uniquely named streams/topics, a load generator that records every request's
@@ -38,6 +39,32 @@ export interface KafkaSluice {
   keyed: string;
   error: string;
   serviceName: string;
+}
+
+/**
+ * The broker and the Sluices one describe block starts: registers before/after hooks, so every
+ * Sluice is stopped and the broker released after the block.
+ */
+export function kafkaFixture(): { readonly bootstrap: string; start(opts?: KafkaSluiceOptions): Promise<KafkaSluice> } {
+  let bootstrap = '';
+  const running: KafkaSluice[] = [];
+  before(async () => {
+    bootstrap = await kafkaBootstrap();
+  });
+  after(async () => {
+    await Promise.all(running.map((k) => k.sluice.stop()));
+    await releaseKafka();
+  });
+  return {
+    get bootstrap() {
+      return bootstrap;
+    },
+    async start(opts?: KafkaSluiceOptions) {
+      const k = await startKafkaSluice(bootstrap, opts);
+      running.push(k);
+      return k;
+    },
+  };
 }
 
 export interface KafkaSluiceOptions {

@@ -1,6 +1,7 @@
 import { Producer, CODES, type LibrdKafkaError, type DeliveryReport } from 'node-rdkafka';
 import type { Config, RdkafkaConf } from '../config/types';
 import { RateLimitedLog, type Logger } from '../log';
+import { Backlog, DeliveryLedger } from './kafka-ledger';
 import type { MessageBatch, Sink } from './types';
 
 type Mode = 'guaranteed' | 'hasty';
@@ -13,8 +14,6 @@ const PROBE_TIMEOUT_MS = 2_000;
 /** Delivery reports are served by polling; guaranteed requests wait on them, so poll often. */
 const POLL_MS: Record<Mode, number> = { guaranteed: 1, hasty: 10 };
 const DEFAULT_LINGER_MS: Record<Mode, number> = { guaranteed: 1, hasty: 20 };
-/** Slots of the delivery ledger: a power of two above librdkafka's default queue bound. */
-const LEDGER_SLOTS = 1 << 17;
 const QUEUE_MAX_MESSAGES = 100_000;
 /**
  * librdkafka topic-level properties. node-rdkafka replaces the default topic config with its second
@@ -37,80 +36,6 @@ function splitConf(conf: RdkafkaConf): { global: RdkafkaConf; topic: RdkafkaConf
   const topic: RdkafkaConf = {};
   for (const [key, value] of Object.entries(conf)) (TOPIC_LEVEL.has(key) ? topic : global)[key] = value;
   return { global, topic };
-}
-
-/**
- * Matches delivery reports to (batch, index) without a closure or object per message: each message's
- * opaque is a sequence number, and its batch and index sit in a ring of slots until its report comes.
- */
-class DeliveryLedger {
-  private readonly batches = new Array<MessageBatch | undefined>(LEDGER_SLOTS);
-  private readonly indexes = new Int32Array(LEDGER_SLOTS);
-  private next = 0;
-  pending = 0;
-
-  /** The sequence number for this message, or -1 when its slot is still taken (too much in flight). */
-  add(batch: MessageBatch, index: number): number {
-    const seq = this.next;
-    const slot = seq & (LEDGER_SLOTS - 1);
-    if (this.batches[slot] !== undefined) return -1;
-    this.batches[slot] = batch;
-    this.indexes[slot] = index;
-    this.next = (seq + 1) & 0x3fffffff;
-    this.pending++;
-    return seq;
-  }
-
-  settle(seq: number, error: string | null): void {
-    const slot = seq & (LEDGER_SLOTS - 1);
-    const batch = this.batches[slot];
-    if (batch === undefined) return;
-    this.release(seq);
-    batch.settle(this.indexes[slot]!, error);
-  }
-
-  /** Frees a slot whose message never reached librdkafka (the caller settles it). */
-  release(seq: number): void {
-    this.batches[seq & (LEDGER_SLOTS - 1)] = undefined;
-    this.pending--;
-  }
-}
-
-/**
- * Messages librdkafka had no room for yet, oldest first. They wait here instead of failing: a hasty
- * request was answered 202 already, and its events must still reach Kafka. New requests are refused
- * (503) while anything waits, and the in-flight byte limit bounds how much can.
- */
-class Backlog {
-  private batches: MessageBatch[] = [];
-  private indexes: number[] = [];
-  private head = 0;
-
-  get size(): number {
-    return this.batches.length - this.head;
-  }
-
-  push(batch: MessageBatch, index: number): void {
-    this.batches.push(batch);
-    this.indexes.push(index);
-  }
-
-  peekBatch(): MessageBatch {
-    return this.batches[this.head]!;
-  }
-
-  peekIndex(): number {
-    return this.indexes[this.head]!;
-  }
-
-  shift(): void {
-    this.head++;
-    if (this.head === this.batches.length) {
-      this.batches = [];
-      this.indexes = [];
-      this.head = 0;
-    }
-  }
 }
 
 /** Why a message could not be handed to librdkafka. */

@@ -40,7 +40,8 @@ export class Pipeline {
   private readonly streamField: FieldPath;
   private readonly dtField: FieldPath | null;
   private readonly augmenter: Augmenter;
-  private readonly errorTopic: string | null;
+  /** Looked up per task: a stream-config refresh may change the error stream's topic. */
+  private errorTopic: string | null = null;
   /** Per task: original events of requests that had a failure (see originalEvent). */
   private readonly originals = new Map<number, unknown[]>();
 
@@ -54,11 +55,12 @@ export class Pipeline {
     this.streamField = parsePath(config.streams.stream_field);
     this.dtField = config.defaults.dt_field ? parsePath(config.defaults.dt_field) : null;
     this.augmenter = new Augmenter(config.defaults);
-    this.errorTopic = config.error_stream === null ? null : (streams?.lookup(config.error_stream)?.topic ?? config.streams.topic_prefix + config.error_stream);
   }
 
   async run(task: Task, out: ResultBuilder): Promise<void> {
     this.originals.clear();
+    const errorStream = this.config.error_stream;
+    this.errorTopic = errorStream === null ? null : (this.streams?.lookup(errorStream)?.topic ?? this.config.streams.topic_prefix + errorStream);
     const parsed = this.parseAll(task, out);
     await this.schemas.prepare(this.schemaUris(parsed));
     for (let r = 0; r < parsed.length; r++) {

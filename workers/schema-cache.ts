@@ -1,13 +1,9 @@
 import { SchemaCompiler, type CompiledSchema, type SchemaFailure } from '../src/schemas/compiler';
+import { NegativeCache } from '../src/schemas/negative-cache';
 import type { SchemaRepository } from '../src/schemas/repository';
 import type { SchemaCacheStats } from '../src/batching/wire';
 
 export type SchemaEntry = CompiledSchema | SchemaFailure;
-
-interface CachedFailure {
-  readonly failure: SchemaFailure;
-  readonly expires: number;
-}
 
 const MAX_URI_MEMO = 10_000;
 
@@ -18,7 +14,7 @@ const MAX_URI_MEMO = 10_000;
  */
 export class SchemaCache {
   private readonly compiled = new Map<string, CompiledSchema>();
-  private readonly failures = new Map<string, CachedFailure>();
+  private readonly failures: NegativeCache<SchemaFailure>;
   private readonly keyOfUri = new Map<string, string | SchemaFailure>();
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly compiler: SchemaCompiler;
@@ -27,9 +23,10 @@ export class SchemaCache {
   constructor(
     private readonly repository: SchemaRepository,
     allowInsecure: boolean,
-    private readonly negativeCacheMs: number,
+    negativeCacheMs: number,
   ) {
     this.compiler = new SchemaCompiler(repository, allowInsecure);
+    this.failures = new NegativeCache(negativeCacheMs);
   }
 
   /** The entry for a URI already prepared; undefined if prepare() was not awaited for it. */
@@ -37,7 +34,7 @@ export class SchemaCache {
     const key = this.keyOfUri.get(uri);
     if (key === undefined) return undefined;
     if (typeof key !== 'string') return key;
-    return this.compiled.get(key) ?? this.liveFailure(key);
+    return this.compiled.get(key) ?? this.failures.get(key);
   }
 
   /** Loads what is missing. A retryable failure (repository unreachable) is kept only until the next prepare. */
@@ -91,15 +88,7 @@ export class SchemaCache {
     const entry = load.ok ? await this.compiler.compile(key, load.document) : { ok: false as const, kind: load.kind, message: load.message };
     this.stats.loadSeconds.push((performance.now() - started) / 1000);
     if (entry.ok) this.compiled.set(key, entry);
-    else this.failures.set(key, { failure: entry, expires: Date.now() + this.negativeCacheMs });
-  }
-
-  private liveFailure(key: string): SchemaFailure | undefined {
-    const cached = this.failures.get(key);
-    if (!cached) return undefined;
-    if (cached.expires > Date.now()) return cached.failure;
-    this.failures.delete(key);
-    return undefined;
+    else this.failures.set(key, entry);
   }
 }
 

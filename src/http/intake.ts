@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { Coalescer } from '../batching/coalescer';
 import type { IntakeRequest, RequestOutcome } from '../batching/request';
@@ -11,7 +10,7 @@ import type { Sink } from '../sinks/types';
 import { BodyReader } from './body-reader';
 import type { ClientAddress } from './client-address';
 import type { Cors } from './cors';
-import { problemReply, writeReply, type Reply, type ResponseMeta } from './respond';
+import { problemReply, requestIdOf, writeReply, type Reply, type ResponseMeta } from './respond';
 
 const ROUTE = '/v1/events';
 const ACCEPTED_TYPES = /^(application\/json|text\/plain|application\/reports\+json)\s*(;|$)/i;
@@ -60,7 +59,7 @@ export class IntakeHandler {
   handle(res: HttpResponse, req: HttpRequest): void {
     const startedAt = performance.now();
     const { config } = this.deps;
-    const requestId = req.getHeader('x-request-id') || randomUUID();
+    const requestId = requestIdOf(req);
     const meta: ResponseMeta = { requestId, allowOrigin: this.deps.cors.allowOrigin(req.getHeader('origin')) };
     const hasty = HASTY_VALUES.has(new URLSearchParams(req.getQuery() ?? '').get('hasty')?.toLowerCase() ?? '');
     const refusal = this.precheck(req);

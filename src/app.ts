@@ -1,3 +1,4 @@
+import { redactedConfig } from './config/redact';
 import type { Config } from './config/types';
 import { Coalescer } from './batching/coalescer';
 import { WorkerPool, threadCount } from './batching/pool';
@@ -27,6 +28,7 @@ const DRAIN_POLL_MS = 10;
 
 /** Wires config → sink → worker pool → coalescer → HTTP, and starts listening. */
 export async function startSluice(config: Config, log: Logger, cwd = process.cwd()): Promise<RunningSluice> {
+  log.info({ config: redactedConfig(config) }, 'effective config');
   const metrics = new Metrics();
   const primaryStreams = streamConfigLocation(config.streams, 'config', cwd);
   const streamConfig = primaryStreams === null ? null : await StreamConfigRefresher.start(config, primaryStreams, streamConfigLocation(config.streams, 'fallback', cwd), log, metrics);

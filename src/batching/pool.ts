@@ -63,7 +63,7 @@ export class WorkerPool implements TaskRunner {
       },
       (err: Error) => {
         done();
-        this.log.error({ err, requests: requests.length }, 'worker task failed; answering its requests 500');
+        this.log.error({ err, requests: requests.length, request_ids: requests.map((r) => r.requestId) }, 'worker task failed; answering its requests 500');
         for (const request of requests) {
           request.complete({ problem: RequestKinds.InternalError, detail: 'validation worker failed', success: 0, invalid: 0, error: 0, invalidItems: null, errorItems: null });
         }

@@ -146,17 +146,24 @@ export class IntakeHandler {
     this.inflightBytes -= exchange.body.length;
     this.inflightRequests--;
     this.deps.metrics.inflightBytes.set(this.inflightBytes);
-    if (exchange.hasty) return this.reportHasty(exchange, outcome);
-    if (exchange.aborted) return;
+    this.warnIfUnseen(exchange, outcome);
+    if (exchange.hasty || exchange.aborted) return;
     this.reply(exchange.res, exchange.meta, outcomeReply(outcome, this.deps.sink, this.deps.config.limits.max_body_bytes), exchange.startedAt, false, true);
   }
 
-  private reportHasty(exchange: Exchange, outcome: RequestOutcome): void {
-    if (outcome.problem === null && outcome.invalid === 0 && outcome.error === 0) return;
+  /**
+   * Rate-limited warnings, with the request id, for what no client will act on: anything refused in a
+   * hasty request (already answered 202) and server-side failures of a guaranteed one.
+   */
+  private warnIfUnseen(exchange: Exchange, outcome: RequestOutcome): void {
+    const serverSide = outcome.error > 0 || (outcome.problem !== null && outcome.problem.status >= 500);
+    const refused = serverSide || outcome.problem !== null || outcome.invalid > 0;
+    if (exchange.hasty ? !refused : !serverSide) return;
+    const [kind, message] = exchange.hasty ? ['hasty-refused', 'hasty request had refused events (already answered 202)'] : ['request-failed', 'request had events that failed on the server side'];
     this.deps.warnings.warn(
-      'hasty-refused',
+      kind,
       { request_id: exchange.meta.requestId, problem: outcome.problem?.errorType, invalid: outcome.invalid, error: outcome.error, detail: outcome.detail ?? undefined },
-      'hasty request had refused events (already answered 202)',
+      message,
     );
   }
 

@@ -146,7 +146,8 @@ export async function startSluice(opts: StartOptions = {}): Promise<Sluice> {
     stderr += d;
     if (stderr.length > 200_000) stderr = stderr.slice(-100_000);
   });
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': it waits for stdout to end, so `logs` holds the lines written while stopping.
+  const exited = new Promise<number | null>((resolve) => proc.once('close', (code) => resolve(code)));
 
   let metricsPort: number | null = null;
   const port = await new Promise<number>((resolve, reject) => {

@@ -35,7 +35,7 @@ export async function startSluice(config: Config, log: Logger, cwd = process.cwd
   const streams = streamConfig?.table ?? null;
   // Workers read http(s) schema bases through this, so all of them share one fetch per schema.
   const schemaSources = new SchemaSourceService(openHttpBases(config.schemas));
-  const sink = createSink(config, cwd, log);
+  const sink = createSink(config, cwd, log, metrics);
   const pool = new WorkerPool(config, streamConfig?.snapshot() ?? null, sink, metrics, log);
   const threads = threadCount(config.pool.threads);
   const coalescer = new Coalescer(

@@ -63,6 +63,18 @@ export class Metrics {
 
   readonly streamConfigLastSuccess = gauge(this.registry, 'sluice_stream_config_last_success_timestamp_seconds', 'When the stream config was last loaded successfully (Unix time).');
 
+  // librdkafka statistics (sinks/kafka-stats.ts), exported only when statistics.interval.ms is set.
+  // Broker labels are librdkafka's broker names: bounded by the bootstrap list and the cluster's size.
+  readonly kafkaBrokerUp = gauge(this.registry, 'sluice_kafka_broker_up', "1 when librdkafka's connection to the broker is UP, else 0; by producer mode and broker.", ['mode', 'broker']);
+
+  readonly kafkaBrokerRtt = gauge(this.registry, 'sluice_kafka_broker_rtt_seconds', 'Broker round-trip time over the last statistics window, by producer mode, broker and stat (avg, p99).', ['mode', 'broker', 'stat']);
+
+  readonly kafkaBrokerOutbuf = gauge(this.registry, 'sluice_kafka_broker_outbuf_messages', 'Messages waiting to be sent to the broker (outbuf_msg_cnt).', ['mode', 'broker']);
+
+  readonly kafkaBrokerTxErrors = counter(this.registry, 'sluice_kafka_broker_tx_errors_total', 'Transmission errors to the broker (txerrs).', ['mode', 'broker']);
+
+  readonly kafkaQueueMessages = gauge(this.registry, 'sluice_kafka_queue_messages', "Messages in librdkafka's producer queue, waiting or in flight (msg_cnt), by producer mode.", ['mode']);
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'sluice_' });
   }

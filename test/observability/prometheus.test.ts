@@ -6,6 +6,7 @@ import { describe, it, before, after } from 'node:test';
 import * as assert from 'node:assert/strict';
 import type { Json, Sluice } from '../helpers/server';
 import { sleep } from '../helpers/server';
+import { dashboardQueries } from '../helpers/dashboard';
 import { startPrometheus, type Prometheus } from '../helpers/prometheus';
 import { MIX_EVENTS, sendMix, settledScrape, startWithBrokenStream } from '../helpers/request-mix';
 
@@ -47,5 +48,11 @@ describe('§8 a real Prometheus scrapes Sluice', () => {
     assert.equal(up[0].value[1], '1');
     const events = await prometheus!.query('sum(sluice_events_total)');
     assert.equal(Number(events[0].value[1]), [...Object.values(MIX_EVENTS)].reduce((n, o) => n + o.success + o.invalid + o.error, 0));
+  });
+
+  it('accepts every query of the Grafana dashboard, and the events panels have data', async () => {
+    for (const { panel, expr } of dashboardQueries()) await prometheus!.query(expr).catch((err: Error) => assert.fail(`${panel}: ${err.message}`));
+    const byOutcome = await prometheus!.query('sum by (outcome) (sluice_events_total)');
+    assert.deepEqual(byOutcome.map((r: Json) => r.metric.outcome).sort(), ['error', 'invalid', 'success']);
   });
 });

@@ -35,7 +35,7 @@ export class Metrics {
 
   readonly eventBytes = counter(this.registry, 'sluice_event_bytes_total', 'Serialized bytes of events handed to the sink, by stream.', ['stream']);
 
-  readonly validationErrors = counter(this.registry, 'sluice_validation_errors_total', 'Events refused or failed in the workers, by stream and error_type.', ['stream', 'error_type']);
+  readonly validationErrors = counter(this.registry, 'sluice_validation_errors_total', 'Events refused or failed in the workers, by stream, schema (repository key; other when unknown) and error_type.', ['stream', 'schema_uri', 'error_type']);
 
   readonly batchRequests = histogram(this.registry, 'sluice_batch_size_requests', 'Requests carried by one worker task.', [1, 2, 4, 8, 16, 32, 64, 128, 256]);
 

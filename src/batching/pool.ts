@@ -77,7 +77,9 @@ export class WorkerPool implements TaskRunner {
       events += count.valid + count.invalid + count.error;
       if (count.invalid > 0) this.metrics.events.inc({ stream: count.stream, outcome: 'invalid' }, count.invalid);
       if (count.error > 0) this.metrics.events.inc({ stream: count.stream, outcome: 'error' }, count.error);
-      for (const [errorType, n] of Object.entries(count.kinds)) this.metrics.validationErrors.inc({ stream: count.stream, error_type: errorType }, n);
+      for (const [schema, byType] of Object.entries(count.kinds)) {
+        for (const [errorType, n] of Object.entries(byType)) this.metrics.validationErrors.inc({ stream: count.stream, schema_uri: schema, error_type: errorType }, n);
+      }
     }
     this.metrics.batchEvents.observe(events);
     if (result.side.schemaCache) this.recordSchemaCache(result.side.schemaCache);

@@ -80,9 +80,19 @@ describe('§8 metrics after a known mix of requests', () => {
     assert.ok(m.labelSets('sluice_http_request_duration_seconds_bucket').some((l) => l.startsWith('le="0.0001"')), 'buckets go down to 100 µs');
   });
 
-  it('sluice_validation_errors_total counts refused events by stream and error_type', () => {
-    assert.equal(m.value('sluice_validation_errors_total', { stream: 'test.event', error_type: 'ValidationError' }), 2);
-    assert.equal(m.value('sluice_validation_errors_total', { stream: 'other', error_type: 'StreamNotConfigured' }), 1);
+  it('sluice_validation_errors_total counts refused events by stream, schema and error_type', () => {
+    assert.equal(m.value('sluice_validation_errors_total', { stream: 'test.event', schema_uri: 'test/event/1.0.0', error_type: 'ValidationError' }), 2);
+    assert.equal(m.value('sluice_validation_errors_total', { stream: 'other', schema_uri: 'other', error_type: 'StreamNotConfigured' }), 1);
+  });
+
+  it('schema labels are compiled repository schemas only; unknown schema URIs fold into other', async () => {
+    const r = await postEvents(s.url, [{ ...testEvent(), $schema: '/no/such/schema/9.9.9' }, { ...testEvent(), $schema: '/test/./event/../event/1.0.0' }]);
+    assert.equal(r.status, 400);
+    const after = await scrape(s.url);
+    assert.ok(after.value('sluice_validation_errors_total', { stream: 'test.event', schema_uri: 'other', error_type: 'SchemaNotFound' }) >= 1);
+    for (const labels of after.labelSets('sluice_validation_errors_total')) {
+      assert.ok(['test/event/1.0.0', 'other'].includes(parseLabels(labels).schema_uri!), labels);
+    }
   });
 
   it('sluice_event_bytes_total is the bytes the sink wrote for the stream', async () => {

@@ -108,6 +108,15 @@ describe('§8 metrics after a known mix of requests', () => {
     assert.equal(m.value('sluice_sink_queue_messages'), 0);
     assert.equal(m.value('sluice_inflight_bytes'), 0);
   });
+
+  it('GET /v1/_test/events is counted under its own route, not as POST /v1/events', async () => {
+    const before = await scrape(s.url);
+    assert.equal((await request(s.url, '/v1/_test/events')).status, 201);
+    const after = await scrape(s.url);
+    assert.equal(after.value('sluice_http_requests_total', { route: '/v1/_test/events', status: '201' }), 1);
+    assert.equal(after.value('sluice_http_request_duration_seconds_count', { route: '/v1/_test/events', mode: 'guaranteed' }), 1);
+    assert.equal(after.value('sluice_http_requests_total', { route: '/v1/events', status: '201' }), before.value('sluice_http_requests_total', { route: '/v1/events', status: '201' }));
+  });
 });
 
 describe('§8 metrics.port: a listener of its own for scrapes', () => {

@@ -23,5 +23,5 @@ export function scrape(res: HttpResponse, metrics: Metrics, send: (reply: Reply)
 /** Writes a reply and counts it in sluice_http_requests_total{route,status}. */
 export function sendCounted(metrics: Metrics, res: HttpResponse, meta: ResponseMeta, reply: Reply, route: string): void {
   writeReply(res, meta, reply);
-  metrics.httpRequests.inc({ route, status: String(reply.status) });
+  metrics.httpRequests.labels(route, String(reply.status)).inc();
 }

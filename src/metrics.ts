@@ -1,7 +1,10 @@
 import { Counter as PromCounter, Gauge, Histogram as PromHistogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { LocalCounter, LocalHistogram } from './local-metrics';
 
-/** A metric with its labels bound: what hot paths keep, so they never hash label objects. */
+/**
+ * A metric with its labels bound, what per-request paths keep. Only Local* children (local-metrics.ts)
+ * skip label hashing; prom-client's own children hash their labels on every call.
+ */
 export interface Counter {
   inc(value?: number): void;
 }

@@ -142,7 +142,10 @@ describe('§8 metrics.port: a listener of its own for scrapes', () => {
     assert.equal((await request(s.metricsUrl, '/v1/events', { method: 'POST', body: '[]' })).status, 404);
   });
 
-  it('the main listener no longer answers the metrics path', async () => {
+  it('the main listener no longer answers the metrics path, nor lists it in its OpenAPI document', async () => {
     assert.equal((await request(s.url, '/metrics')).status, 404);
+    const spec = (await request(s.url, '/?spec')).body;
+    assert.ok(spec.paths['/v1/events']);
+    assert.equal(spec.paths['/metrics'], undefined);
   });
 });

@@ -1,9 +1,11 @@
+import { redactedConfig } from './config/redact';
 import type { Config } from './config/types';
 import { Coalescer } from './batching/coalescer';
 import { WorkerPool, threadCount } from './batching/pool';
 import { ClientAddress } from './http/client-address';
 import { Cors } from './http/cors';
 import { IntakeHandler } from './http/intake';
+import { MetricsListener } from './http/metrics-listener';
 import { HttpServer } from './http/server';
 import { RateLimitedLog, type Logger } from './log';
 import { Metrics } from './metrics';
@@ -16,6 +18,8 @@ import { packageInfo } from './package-info';
 
 export interface RunningSluice {
   readonly port: number;
+  /** The port of the metrics listener, or null when metrics are served on `port`. */
+  readonly metricsPort: number | null;
   /** DESIGN.md §7: stop accepting, finish in-flight requests, flush the sink (all bounded). */
   shutdown(): Promise<void>;
 }
@@ -24,13 +28,14 @@ const DRAIN_POLL_MS = 10;
 
 /** Wires config → sink → worker pool → coalescer → HTTP, and starts listening. */
 export async function startSluice(config: Config, log: Logger, cwd = process.cwd()): Promise<RunningSluice> {
+  log.info({ config: redactedConfig(config) }, 'effective config');
   const metrics = new Metrics();
   const primaryStreams = streamConfigLocation(config.streams, 'config', cwd);
   const streamConfig = primaryStreams === null ? null : await StreamConfigRefresher.start(config, primaryStreams, streamConfigLocation(config.streams, 'fallback', cwd), log, metrics);
   const streams = streamConfig?.table ?? null;
   // Workers read http(s) schema bases through this, so all of them share one fetch per schema.
   const schemaSources = new SchemaSourceService(openHttpBases(config.schemas));
-  const sink = createSink(config, cwd, log);
+  const sink = createSink(config, cwd, log, metrics);
   const pool = new WorkerPool(config, streamConfig?.snapshot() ?? null, sink, metrics, log);
   const threads = threadCount(config.pool.threads);
   const coalescer = new Coalescer(
@@ -61,11 +66,18 @@ export async function startSluice(config: Config, log: Logger, cwd = process.cwd
     metrics.poolQueueDepth.set(coalescer.queuedRequests);
     metrics.poolUtilization.set(coalescer.runningTasks / (threads * config.pool.max_tasks_per_thread));
   }, 1000).unref();
+  let metricsListener: MetricsListener | null = null;
+  let metricsPort: number | null = null;
+  if (config.metrics.port !== null) {
+    metricsListener = new MetricsListener(config.metrics.path, metrics);
+    metricsPort = await metricsListener.listen(config.listen.host, config.metrics.port);
+  }
   const port = await server.listen(config.listen.host, config.listen.port);
-  log.info({ host: config.listen.host, port, sink: sink.type, threads, streams: streams ? Object.keys(streams.document).length : null }, 'listening');
+  log.info({ host: config.listen.host, port, metrics_port: metricsPort, sink: sink.type, threads, streams: streams ? Object.keys(streams.document).length : null }, 'listening');
 
   return {
     port,
+    metricsPort,
     async shutdown() {
       lifecycle.draining = true;
       server.stopListening();
@@ -77,6 +89,8 @@ export async function startSluice(config: Config, log: Logger, cwd = process.cwd
       await pool.close();
       streamConfig?.stop();
       schemaSources.close();
+      // Last, so the drain itself can be watched.
+      metricsListener?.close();
       log.info('shut down');
     },
   };

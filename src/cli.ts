@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { startSluice } from './app';
 import { checkConfig } from './check-config';
 import { ConfigError, loadConfig } from './config/load';
-import { createLogger } from './log';
+import { createLogger, reloadLevelOnSigusr2 } from './log';
 
 const USAGE = `usage:
   sluice serve [--config FILE] [--port N]   run the gateway (default config: config/default.yaml)
@@ -35,6 +35,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const log = createLogger(config.log.level);
+  reloadLevelOnSigusr2(log, () => loadConfig(file, process.env, { port }).log.level);
   const running = await startSluice(config, log);
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {

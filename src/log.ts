@@ -7,6 +7,29 @@ export function createLogger(level: string): Logger {
   return pino({ level, base: { service: 'sluice' }, timestamp: pino.stdTimeFunctions.isoTime });
 }
 
+/**
+ * SIGUSR2 re-reads the log level (`readLevel`: the config file's `log.level`, after environment
+ * overrides) and applies it without a restart. A config that no longer loads leaves the level as is.
+ */
+export function reloadLevelOnSigusr2(log: Logger, readLevel: () => string): void {
+  process.on('SIGUSR2', () => {
+    let level: string;
+    try {
+      level = readLevel();
+    } catch (err) {
+      log.warn({ err: (err as Error).message, current: log.level }, 'SIGUSR2: config not re-read; log level unchanged');
+      return;
+    }
+    const from = log.level;
+    if (level === from) return;
+    // Written under the more verbose of the two levels, so turning logging down is still recorded.
+    const quieter = log.levels.values[level]! > log.levelVal;
+    if (quieter) log.info({ from, to: level }, 'log level changed');
+    log.level = level;
+    if (!quieter) log.info({ from, to: level }, 'log level changed');
+  });
+}
+
 const DEFAULT_INTERVAL_MS = 10_000;
 
 /**

@@ -1,6 +1,10 @@
 import { Counter as PromCounter, Gauge, Histogram as PromHistogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { LocalCounter, LocalHistogram } from './local-metrics';
 
-/** A metric with its labels bound: what hot paths keep, so they never hash label objects. */
+/**
+ * A metric with its labels bound, what per-request paths keep. Only Local* children (local-metrics.ts)
+ * skip label hashing; prom-client's own children hash their labels on every call.
+ */
 export interface Counter {
   inc(value?: number): void;
 }
@@ -27,15 +31,16 @@ function histogram<L extends string>(registry: Registry, name: string, help: str
 export class Metrics {
   readonly registry = new Registry();
 
-  readonly httpRequests = counter(this.registry, 'sluice_http_requests_total', 'HTTP requests answered, by route and status code.', ['route', 'status']);
+  // Counted and observed once per request: Local* families, whose children do not hash labels per call.
+  readonly httpRequests = new LocalCounter(this.registry, 'sluice_http_requests_total', 'HTTP requests answered, by route and status code.', ['route', 'status']);
 
-  readonly httpDuration = histogram(this.registry, 'sluice_http_request_duration_seconds', 'Time from request start to response, by route and mode (guaranteed, hasty, other).', [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], ['route', 'mode']);
+  readonly httpDuration = new LocalHistogram(this.registry, 'sluice_http_request_duration_seconds', 'Time from request start to response, by route and mode (guaranteed, hasty, other).', [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], ['route', 'mode']);
 
   readonly events = counter(this.registry, 'sluice_events_total', 'Events by stream and final outcome (success, invalid, error).', ['stream', 'outcome']);
 
   readonly eventBytes = counter(this.registry, 'sluice_event_bytes_total', 'Serialized bytes of events handed to the sink, by stream.', ['stream']);
 
-  readonly validationErrors = counter(this.registry, 'sluice_validation_errors_total', 'Events refused or failed in the workers, by stream and error_type.', ['stream', 'error_type']);
+  readonly validationErrors = counter(this.registry, 'sluice_validation_errors_total', 'Events refused or failed in the workers, by stream, schema (repository key; other when unknown) and error_type.', ['stream', 'schema_uri', 'error_type']);
 
   readonly batchRequests = histogram(this.registry, 'sluice_batch_size_requests', 'Requests carried by one worker task.', [1, 2, 4, 8, 16, 32, 64, 128, 256]);
 
@@ -62,6 +67,18 @@ export class Metrics {
   readonly streamConfigRefreshes = counter(this.registry, 'sluice_stream_config_refresh_total', 'Stream-config loads by result: updated (a new document), unchanged, failed (the last good config is kept).', ['result']);
 
   readonly streamConfigLastSuccess = gauge(this.registry, 'sluice_stream_config_last_success_timestamp_seconds', 'When the stream config was last loaded successfully (Unix time).');
+
+  // librdkafka statistics (sinks/kafka-stats.ts), exported only when statistics.interval.ms is set.
+  // Broker labels are librdkafka's broker names: bounded by the bootstrap list and the cluster's size.
+  readonly kafkaBrokerUp = gauge(this.registry, 'sluice_kafka_broker_up', "1 when librdkafka's connection to the broker is UP, else 0; by producer mode and broker.", ['mode', 'broker']);
+
+  readonly kafkaBrokerRtt = gauge(this.registry, 'sluice_kafka_broker_rtt_seconds', 'Broker round-trip time over the last statistics window, by producer mode, broker and stat (avg, p99).', ['mode', 'broker', 'stat']);
+
+  readonly kafkaBrokerOutbuf = gauge(this.registry, 'sluice_kafka_broker_outbuf_messages', 'Messages waiting to be sent to the broker (outbuf_msg_cnt).', ['mode', 'broker']);
+
+  readonly kafkaBrokerTxErrors = counter(this.registry, 'sluice_kafka_broker_tx_errors_total', 'Transmission errors to the broker (txerrs).', ['mode', 'broker']);
+
+  readonly kafkaQueueMessages = gauge(this.registry, 'sluice_kafka_queue_messages', "Messages in librdkafka's producer queue, waiting or in flight (msg_cnt), by producer mode.", ['mode']);
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'sluice_' });

@@ -15,8 +15,8 @@ const MAX_RAW_EVENT_CHARS = 10_000;
 const MAX_REPORTED_ERRORS = 20;
 const ERROR_SCHEMA_URI = '/error/1.0.0';
 const UNKNOWN = 'unknown';
-/** Metric label for events whose stream is not configured: keeps label cardinality bounded. */
-const OTHER_STREAM = 'other';
+/** Metric label for a stream that is not configured, or a schema that did not compile: keeps cardinality bounded. */
+const OTHER_LABEL = 'other';
 
 type Event = Record<string, unknown>;
 
@@ -108,6 +108,16 @@ export class Pipeline {
     };
   }
 
+  /**
+   * The schema_uri metric label: the repository key of a schema that compiled, for a configured
+   * stream; anything a client could vary freely (unknown URIs, unknown streams) is `other`.
+   */
+  private schemaLabel(streamLabel: string, uri: string | null): string {
+    if (streamLabel === OTHER_LABEL || uri === null) return OTHER_LABEL;
+    const schema = this.schemas.get(uri);
+    return schema?.ok ? schema.key : OTHER_LABEL;
+  }
+
   private schemaUriOf(event: Event): string | undefined {
     for (const path of this.uriFields) {
       const uri = getField(event, path);
@@ -118,14 +128,14 @@ export class Pipeline {
 
   private processEvent(event: unknown, request: RequestContext, out: ResultBuilder, task: Task, position: number): void {
     if (!isPlainObject(event)) {
-      this.reject({ kind: EventKinds.NotAnObject, message: 'event is not a JSON object' }, OTHER_STREAM, null, null, request, out, task, position);
+      this.reject({ kind: EventKinds.NotAnObject, message: 'event is not a JSON object' }, OTHER_LABEL, null, null, request, out, task, position);
       return;
     }
     const streamValue = getField(event, this.streamField);
     const stream = typeof streamValue === 'string' && streamValue !== '' ? streamValue : null;
     const uri = this.schemaUriOf(event) ?? null;
     const match = stream === null ? null : (this.streams?.lookup(stream) ?? null);
-    const label = match?.configKey ?? OTHER_STREAM;
+    const label = match?.configKey ?? OTHER_LABEL;
     const rejection = this.accept(event, position, uri, stream, match, label, request, out, task);
     if (rejection === null) out.valid(request.index, label);
     else this.reject(rejection, label, uri, stream, request, out, task, position);
@@ -173,7 +183,7 @@ export class Pipeline {
     const { kind, message, errors } = rejection;
     const received = this.originalEvent(task, request.index, position);
     const context = errors ? { error_type: kind.errorType, errors, errorsText: message } : { error_type: kind.errorType, message };
-    out.failed(request.index, kind.group, `{"status":${JSON.stringify(kind.group)},"event":${received},"context":${JSON.stringify(context)}}`, label, kind.errorType);
+    out.failed(request.index, kind.group, `{"status":${JSON.stringify(kind.group)},"event":${received},"context":${JSON.stringify(context)}}`, label, this.schemaLabel(label, uri), kind.errorType);
     if (kind.group === 'invalid') this.errorEvent(kind, message, received, uri, stream, request, position, out);
   }
 

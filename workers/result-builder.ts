@@ -61,12 +61,13 @@ export class ResultBuilder {
     this.count(stream).valid++;
   }
 
-  failed(request: number, group: 'invalid' | 'error', item: string, stream: string, errorType: string): void {
+  failed(request: number, group: 'invalid' | 'error', item: string, stream: string, schema: string, errorType: string): void {
     this.requests[request * REQUEST_FIELDS + (group === 'invalid' ? RequestField.Invalid : RequestField.Error)]++;
     (group === 'invalid' ? this.invalidItems : this.errorItems)[request]!.push(item);
     const count = this.count(stream);
     count[group]++;
-    count.kinds[errorType] = (count.kinds[errorType] ?? 0) + 1;
+    const bySchema = (count.kinds[schema] ??= {});
+    bySchema[errorType] = (bySchema[errorType] ?? 0) + 1;
   }
 
   private count(stream: string): StreamCount {

@@ -63,7 +63,7 @@ export class WorkerPool implements TaskRunner {
       },
       (err: Error) => {
         done();
-        this.log.error({ err, requests: requests.length }, 'worker task failed; answering its requests 500');
+        this.log.error({ err, requests: requests.length, request_ids: requests.map((r) => r.requestId) }, 'worker task failed; answering its requests 500');
         for (const request of requests) {
           request.complete({ problem: RequestKinds.InternalError, detail: 'validation worker failed', success: 0, invalid: 0, error: 0, invalidItems: null, errorItems: null });
         }
@@ -77,7 +77,9 @@ export class WorkerPool implements TaskRunner {
       events += count.valid + count.invalid + count.error;
       if (count.invalid > 0) this.metrics.events.inc({ stream: count.stream, outcome: 'invalid' }, count.invalid);
       if (count.error > 0) this.metrics.events.inc({ stream: count.stream, outcome: 'error' }, count.error);
-      for (const [errorType, n] of Object.entries(count.kinds)) this.metrics.validationErrors.inc({ stream: count.stream, error_type: errorType }, n);
+      for (const [schema, byType] of Object.entries(count.kinds)) {
+        for (const [errorType, n] of Object.entries(byType)) this.metrics.validationErrors.inc({ stream: count.stream, schema_uri: schema, error_type: errorType }, n);
+      }
     }
     this.metrics.batchEvents.observe(events);
     if (result.side.schemaCache) this.recordSchemaCache(result.side.schemaCache);

@@ -69,8 +69,8 @@ export interface StreamCount {
   valid: number;
   invalid: number;
   error: number;
-  /** error_type → count, for invalid and error outcomes. */
-  kinds: Record<string, number>;
+  /** schema label → error_type → count, for invalid and error outcomes (metric labels, so bounded). */
+  kinds: Record<string, Record<string, number>>;
 }
 
 /** Schema lookups by result (metric `sluice_schema_cache_total`) and the seconds each load took. */

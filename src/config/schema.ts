@@ -140,7 +140,10 @@ export const configSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      properties: { path: { type: 'string', pattern: '^/', default: '/metrics' } },
+      properties: {
+        path: { type: 'string', pattern: '^/', default: '/metrics' },
+        port: { type: ['integer', 'null'], minimum: 0, maximum: 65535, default: null },
+      },
     },
   },
 } as const;

@@ -62,5 +62,6 @@ export interface Config {
   readonly cors: false | '*' | readonly string[];
   readonly test_events: readonly Record<string, unknown>[];
   readonly log: { readonly level: string };
-  readonly metrics: { readonly path: string };
+  /** `port` null: metrics are served by the intake listener; otherwise by a listener of their own on `listen.host`. */
+  readonly metrics: { readonly path: string; readonly port: number | null };
 }

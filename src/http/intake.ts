@@ -1,19 +1,21 @@
-import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { Coalescer } from '../batching/coalescer';
 import type { IntakeRequest, RequestOutcome } from '../batching/request';
 import { FLAG_DEFLATE, FLAG_GZIP, FLAG_HASTY } from '../batching/wire';
 import type { Config } from '../config/types';
 import type { Logger, RateLimitedLog } from '../log';
-import type { Counter, Histogram, Metrics } from '../metrics';
+import type { Metrics } from '../metrics';
 import { RequestKinds } from '../outcomes';
 import type { Sink } from '../sinks/types';
 import { BodyReader } from './body-reader';
 import type { ClientAddress } from './client-address';
 import type { Cors } from './cors';
-import { problemReply, writeReply, type Reply, type ResponseMeta } from './respond';
+import { problemReply, requestIdOf, writeReply, type Reply, type ResponseMeta } from './respond';
+import { RouteMetrics } from './route-metrics';
 
 const ROUTE = '/v1/events';
+/** GET /v1/_test/events runs its body through this handler; it is counted under its own route. */
+const TEST_ROUTE = '/v1/_test/events';
 const ACCEPTED_TYPES = /^(application\/json|text\/plain|application\/reports\+json)\s*(;|$)/i;
 const HASTY_VALUES = new Set(['true', '1', 'yes']);
 /** Seconds a client should wait after a 503; short, because overload here clears in milliseconds. */
@@ -41,15 +43,13 @@ export class IntakeHandler {
   /** Requests whose body is being read, plus those accepted and not yet completed. */
   private inflightRequests = 0;
   private readonly headerNames: string[];
-  // Label children resolved once: prom-client hashes label objects on every call otherwise.
-  private readonly requestsByStatus = new Map<number, Counter>();
-  private readonly durationGuaranteed: Histogram;
-  private readonly durationHasty: Histogram;
+  private readonly intakeRoute: RouteMetrics;
+  private readonly testRoute: RouteMetrics;
 
   constructor(private readonly deps: IntakeDeps) {
     this.headerNames = Object.keys(deps.config.defaults.headers_to_fields).map((h) => h.toLowerCase());
-    this.durationGuaranteed = deps.metrics.httpDuration.labels(ROUTE, 'guaranteed');
-    this.durationHasty = deps.metrics.httpDuration.labels(ROUTE, 'hasty');
+    this.intakeRoute = new RouteMetrics(deps.metrics, ROUTE);
+    this.testRoute = new RouteMetrics(deps.metrics, TEST_ROUTE);
   }
 
   /** Requests received and not yet completed (answered and, for hasty ones, processed). */
@@ -60,17 +60,18 @@ export class IntakeHandler {
   handle(res: HttpResponse, req: HttpRequest): void {
     const startedAt = performance.now();
     const { config } = this.deps;
-    const requestId = req.getHeader('x-request-id') || randomUUID();
+    const requestId = requestIdOf(req);
     const meta: ResponseMeta = { requestId, allowOrigin: this.deps.cors.allowOrigin(req.getHeader('origin')) };
     const hasty = HASTY_VALUES.has(new URLSearchParams(req.getQuery() ?? '').get('hasty')?.toLowerCase() ?? '');
     const refusal = this.precheck(req);
-    if (refusal) return this.reply(res, meta, refusal, startedAt, hasty);
+    const timing: Timing = { startedAt, hasty, route: this.intakeRoute };
+    if (refusal) return this.reply(res, meta, refusal, timing);
     const contentLength = req.getHeader('content-length');
     const encoding = req.getHeader('content-encoding').toLowerCase();
     const flags = (hasty ? FLAG_HASTY : 0) | (encoding === 'gzip' ? FLAG_GZIP : 0) | (encoding === 'deflate' ? FLAG_DEFLATE : 0);
     const headers = this.headerNames.map((name) => (name === 'x-request-id' ? requestId : req.getHeader(name)));
     const clientIp = this.deps.clientAddress.of(res, req);
-    const exchange = new Exchange(this, res, meta, startedAt, flags, requestId, clientIp, headers);
+    const exchange = new Exchange(this, res, meta, startedAt, this.intakeRoute, flags, requestId, clientIp, headers);
     const reader = new BodyReader(res, contentLength === '' ? null : Number(contentLength), config.limits.max_body_bytes);
     // Counted from here, so a graceful shutdown also waits for bodies still arriving.
     this.inflightRequests++;
@@ -80,7 +81,7 @@ export class IntakeHandler {
         this.inflightRequests--;
         // Not closed: uWS discards the rest of the body, and closing with unread data would make
         // the kernel reset the connection, often before the client has read the 413.
-        this.reply(res, meta, this.tooLarge(), startedAt, hasty, true);
+        this.reply(res, meta, this.tooLarge(), timing, true);
       },
     );
     res.onAborted(() => {
@@ -92,7 +93,7 @@ export class IntakeHandler {
   /** Runs a body through the same path as a client request (GET /v1/_test/events). */
   runInternal(res: HttpResponse, body: Buffer, meta: ResponseMeta): void {
     this.inflightRequests++;
-    const exchange = new Exchange(this, res, meta, performance.now(), 0, meta.requestId, '', this.headerNames.map(() => ''));
+    const exchange = new Exchange(this, res, meta, performance.now(), this.testRoute, 0, meta.requestId, '', this.headerNames.map(() => ''));
     res.onAborted(() => {
       exchange.aborted = true;
     });
@@ -129,12 +130,12 @@ export class IntakeHandler {
   accept(exchange: Exchange, body: Buffer): boolean {
     if (body.length === 0) {
       this.inflightRequests--;
-      this.reply(exchange.res, exchange.meta, problemReply(RequestKinds.EmptyBody, 'request body is empty'), exchange.startedAt, exchange.hasty, true);
+      this.reply(exchange.res, exchange.meta, problemReply(RequestKinds.EmptyBody, 'request body is empty'), exchange, true);
       return false;
     }
     this.inflightBytes += body.length;
     this.deps.metrics.inflightBytes.set(this.inflightBytes);
-    if (exchange.hasty) this.reply(exchange.res, exchange.meta, { status: 202 }, exchange.startedAt, true, true);
+    if (exchange.hasty) this.reply(exchange.res, exchange.meta, { status: 202 }, exchange, true);
     return true;
   }
 
@@ -147,40 +148,44 @@ export class IntakeHandler {
     this.inflightBytes -= exchange.body.length;
     this.inflightRequests--;
     this.deps.metrics.inflightBytes.set(this.inflightBytes);
-    if (exchange.hasty) return this.reportHasty(exchange, outcome);
-    if (exchange.aborted) return;
-    this.reply(exchange.res, exchange.meta, outcomeReply(outcome, this.deps.sink, this.deps.config.limits.max_body_bytes), exchange.startedAt, false, true);
+    this.warnIfUnseen(exchange, outcome);
+    if (exchange.hasty || exchange.aborted) return;
+    this.reply(exchange.res, exchange.meta, outcomeReply(outcome, this.deps.sink, this.deps.config.limits.max_body_bytes), exchange, true);
   }
 
-  private reportHasty(exchange: Exchange, outcome: RequestOutcome): void {
-    if (outcome.problem === null && outcome.invalid === 0 && outcome.error === 0) return;
+  /**
+   * Rate-limited warnings, with the request id, for what no client will act on: anything refused in a
+   * hasty request (already answered 202) and server-side failures of a guaranteed one.
+   */
+  private warnIfUnseen(exchange: Exchange, outcome: RequestOutcome): void {
+    const serverSide = outcome.error > 0 || (outcome.problem !== null && outcome.problem.status >= 500);
+    const refused = serverSide || outcome.problem !== null || outcome.invalid > 0;
+    if (exchange.hasty ? !refused : !serverSide) return;
+    const [kind, message] = exchange.hasty ? ['hasty-refused', 'hasty request had refused events (already answered 202)'] : ['request-failed', 'request had events that failed on the server side'];
     this.deps.warnings.warn(
-      'hasty-refused',
+      kind,
       { request_id: exchange.meta.requestId, problem: outcome.problem?.errorType, invalid: outcome.invalid, error: outcome.error, detail: outcome.detail ?? undefined },
-      'hasty request had refused events (already answered 202)',
+      message,
     );
   }
 
   /** `deferred`: called outside uWS's own callback for this request, so the writes must be corked. */
-  private reply(res: HttpResponse, meta: ResponseMeta, reply: Reply, startedAt: number, hasty: boolean, deferred = false): void {
+  private reply(res: HttpResponse, meta: ResponseMeta, reply: Reply, timing: Timing, deferred = false): void {
     if (deferred) res.cork(() => writeReply(res, meta, reply));
     else writeReply(res, meta, reply);
-    this.requestCounter(reply.status).inc();
-    (hasty ? this.durationHasty : this.durationGuaranteed).observe((performance.now() - startedAt) / 1000);
-  }
-
-  private requestCounter(status: number): Counter {
-    let counter = this.requestsByStatus.get(status);
-    if (!counter) {
-      counter = this.deps.metrics.httpRequests.labels(ROUTE, String(status));
-      this.requestsByStatus.set(status, counter);
-    }
-    return counter;
+    timing.route.record(reply.status, timing.hasty, timing.startedAt);
   }
 }
 
+/** What an answer is measured by. */
+interface Timing {
+  readonly startedAt: number;
+  readonly hasty: boolean;
+  readonly route: RouteMetrics;
+}
+
 /** One POST in flight: the IntakeRequest the batching layer sees, tied to its HTTP response. */
-class Exchange implements IntakeRequest {
+class Exchange implements IntakeRequest, Timing {
   aborted = false;
   body: Buffer = NO_BODY;
   readonly receivedAt = Date.now();
@@ -190,6 +195,7 @@ class Exchange implements IntakeRequest {
     readonly res: HttpResponse,
     readonly meta: ResponseMeta,
     readonly startedAt: number,
+    readonly route: RouteMetrics,
     readonly flags: number,
     readonly requestId: string,
     readonly clientIp: string,

@@ -5,7 +5,7 @@ const problemResponse = (description: string) => ({ description, content: { 'app
 const eventsResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/EventResults' } } } });
 const jsonOk = (description: string) => ({ description, content: { 'application/json': { schema: { type: 'object' } } } });
 
-export function openApiDocument(info: { name: string; version: string; description: string }, metricsPath: string): unknown {
+export function openApiDocument(info: { name: string; version: string; description: string }, metricsPath: string | null): unknown {
   return {
     openapi: '3.0.3',
     info: { title: info.name, version: info.version, description: info.description },
@@ -41,7 +41,8 @@ export function openApiDocument(info: { name: string; version: string; descripti
           responses: { '200': jsonOk('Settings of the named streams that are configured') },
         },
       },
-      [metricsPath]: { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': {} } } } } },
+      // Absent when metrics.port moves scrapes to a listener of their own.
+      ...(metricsPath === null ? {} : { [metricsPath]: { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': {} } } } } } }),
       '/healthz': { get: { summary: 'Liveness', responses: { '200': jsonOk('Alive') } } },
       '/readyz': { get: { summary: 'Readiness', responses: { '200': jsonOk('Ready'), '503': problemResponse('Not ready, with the reason') } } },
       '/_info': { get: { summary: 'Service information', responses: { '200': jsonOk('name, version, description, home') } } },

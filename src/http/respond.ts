@@ -1,4 +1,5 @@
-import type { HttpResponse } from 'uWebSockets.js';
+import { randomUUID } from 'node:crypto';
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { problem, type Problem, type RequestKind } from '../outcomes';
 
 const REASONS: Record<number, string> = {
@@ -62,4 +63,9 @@ export function problemReply(kind: RequestKind, detail: string, extra?: Record<s
 
 export function jsonReply(status: number, value: unknown): Reply {
   return { status, contentType: JSON_TYPE, body: JSON.stringify(value) };
+}
+
+/** X-Request-ID from the client, or a new one (DESIGN.md §2.4). */
+export function requestIdOf(req: HttpRequest): string {
+  return req.getHeader('x-request-id') || randomUUID();
 }

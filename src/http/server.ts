@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Config } from '../config/types';
 import type { Metrics } from '../metrics';
 import { RequestKinds } from '../outcomes';
@@ -9,8 +8,9 @@ import type { StreamTable } from '../streams/stream-config';
 import { PREFLIGHT_HEADERS, type Cors } from './cors';
 import type { IntakeHandler } from './intake';
 import { openApiDocument } from './openapi';
-import { jsonReply, problemReply, writeReply, type Reply, type ResponseMeta } from './respond';
-import { uws } from './uws';
+import { jsonReply, problemReply, requestIdOf, type Reply, type ResponseMeta } from './respond';
+import { METRICS_ROUTE, scrape, sendCounted } from './metrics-route';
+import { ListenSocket, uws } from './uws';
 
 export interface ServerDeps {
   readonly config: Config;
@@ -26,27 +26,21 @@ export interface ServerDeps {
 /** The uWS app with every route of DESIGN.md §2 except /v2/stream. */
 export class HttpServer {
   private readonly app: TemplatedApp;
-  private listenSocket: us_listen_socket | null = null;
+  private readonly socket: ListenSocket;
 
   constructor(private readonly deps: ServerDeps) {
     this.app = uws.App();
+    this.socket = new ListenSocket(this.app);
     this.routes();
   }
 
   listen(host: string, port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.app.listen(host, port, (socket) => {
-        if (!socket) return reject(new Error(`cannot listen on ${host}:${port}`));
-        this.listenSocket = socket;
-        resolve(uws.us_socket_local_port(socket));
-      });
-    });
+    return this.socket.listen(host, port);
   }
 
   /** Stops accepting connections; open connections keep being served until the process exits. */
   stopListening(): void {
-    if (this.listenSocket) uws.us_listen_socket_close(this.listenSocket);
-    this.listenSocket = null;
+    this.socket.close();
   }
 
   private routes(): void {
@@ -55,13 +49,14 @@ export class HttpServer {
     this.get('/v1/_test/events', (res, _req, meta) => this.testEvents(res, meta));
     this.get('/v1/stream-configs', () => jsonReply(200, this.deps.streams?.select(null) ?? {}));
     this.get('/v1/stream-configs/:streams', (_res, req) => jsonReply(200, this.selectStreams(req.getParameter(0) ?? '')));
-    this.get(config.metrics.path, (res, _req, meta) => this.metrics(res, meta));
+    // With a metrics.port of its own, scrapes are answered there only.
+    if (config.metrics.port === null) this.get(config.metrics.path, (res, _req, meta) => this.scrape(res, meta));
     this.get('/healthz', () => jsonReply(200, { status: 'ok' }));
     this.get('/readyz', () => this.readiness());
     this.get('/_info', () => jsonReply(200, this.deps.info));
     this.get('/robots.txt', () => ({ status: 200, contentType: 'text/plain', body: 'User-agent: *\nDisallow: /\n' }));
     this.get('/', (_res, req) =>
-      req.getQuery() === 'spec' ? jsonReply(200, openApiDocument(this.deps.info, config.metrics.path)) : notFound(req),
+      req.getQuery() === 'spec' ? jsonReply(200, openApiDocument(this.deps.info, config.metrics.port === null ? config.metrics.path : null)) : notFound(req),
     );
     this.app.options('/*', (res, req) => this.preflight(res, req));
     this.app.any('/*', (res, req) => this.send(res, this.meta(req), notFound(req)));
@@ -77,12 +72,11 @@ export class HttpServer {
   }
 
   private send(res: HttpResponse, meta: ResponseMeta, reply: Reply, route = 'other'): void {
-    writeReply(res, meta, reply);
-    this.deps.metrics.httpRequests.inc({ route, status: String(reply.status) });
+    sendCounted(this.deps.metrics, res, meta, reply, route);
   }
 
   private meta(req: HttpRequest): ResponseMeta {
-    return { requestId: req.getHeader('x-request-id') || randomUUID(), allowOrigin: this.deps.cors.allowOrigin(req.getHeader('origin')) };
+    return { requestId: requestIdOf(req), allowOrigin: this.deps.cors.allowOrigin(req.getHeader('origin')) };
   }
 
   private readiness(): Reply {
@@ -109,16 +103,8 @@ export class HttpServer {
     return undefined;
   }
 
-  private metrics(res: HttpResponse, meta: ResponseMeta): undefined {
-    let aborted = false;
-    res.onAborted(() => {
-      aborted = true;
-    });
-    const { registry } = this.deps.metrics;
-    void registry.metrics().then((text) => {
-      if (aborted) return;
-      res.cork(() => this.send(res, meta, { status: 200, contentType: registry.contentType, body: text }, 'metrics'));
-    });
+  private scrape(res: HttpResponse, meta: ResponseMeta): undefined {
+    scrape(res, this.deps.metrics, (reply) => this.send(res, meta, reply, METRICS_ROUTE));
     return undefined;
   }
 

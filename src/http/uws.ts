@@ -16,3 +16,26 @@ function loadNative(): typeof Uws {
 }
 
 export const uws = loadNative();
+
+/** A uWS app's listening socket: listen once; close stops accepting, open connections stay served. */
+export class ListenSocket {
+  private socket: Uws.us_listen_socket | null = null;
+
+  constructor(private readonly app: Uws.TemplatedApp) {}
+
+  /** Resolves with the bound port (0 picks a free one). */
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.app.listen(host, port, (socket) => {
+        if (!socket) return reject(new Error(`cannot listen on ${host}:${port}`));
+        this.socket = socket;
+        resolve(uws.us_socket_local_port(socket));
+      });
+    });
+  }
+
+  close(): void {
+    if (this.socket) uws.us_listen_socket_close(this.socket);
+    this.socket = null;
+  }
+}

@@ -15,7 +15,9 @@ export class TaskDelivery implements MessageBatch {
   private readonly remaining: Int32Array;
   private readonly sinkFailures: Int32Array;
   private readonly errorItems: (string[] | undefined)[];
+  // Per-stream tallies, recorded once per task when the last message settles (never per event).
   private readonly successByStream = new Map<number, number>();
+  private readonly failedByStream = new Map<number, number>();
   private readonly bytesByStream = new Map<number, number>();
   private readonly settled: Uint8Array;
   private unsettled: number;
@@ -97,12 +99,12 @@ export class TaskDelivery implements MessageBatch {
       return;
     }
     const r = this.field(i, MessageField.Request);
+    const stream = this.field(i, MessageField.Stream);
     if (error === null) {
-      const stream = this.field(i, MessageField.Stream);
-      this.successByStream.set(stream, (this.successByStream.get(stream) ?? 0) + 1);
-      const bytes = this.field(i, MessageField.ValueEnd) - this.field(i, MessageField.ValueStart);
-      this.bytesByStream.set(stream, (this.bytesByStream.get(stream) ?? 0) + bytes);
+      tally(this.successByStream, stream, 1);
+      tally(this.bytesByStream, stream, this.field(i, MessageField.ValueEnd) - this.field(i, MessageField.ValueStart));
     } else {
+      tally(this.failedByStream, stream, 1);
       this.sinkFailures[r]++;
       (this.errorItems[r] ??= []).push(this.sinkErrorItem(i, error));
       this.metrics.sinkErrors.inc({ reason: 'delivery' });
@@ -114,11 +116,11 @@ export class TaskDelivery implements MessageBatch {
     if (this.deadline) clearTimeout(this.deadline);
     this.metrics.sinkQueueMessages.dec(this.size);
     this.metrics.sinkDelivery.observe(Number(process.hrtime.bigint() - this.sentAt) / 1e9);
-    for (const [stream, count] of this.successByStream) {
-      const label = this.result.side.names[stream]!;
-      this.metrics.events.inc({ stream: label, outcome: 'success' }, count);
-      this.metrics.eventBytes.inc({ stream: label }, this.bytesByStream.get(stream) ?? 0);
-    }
+    const { names } = this.result.side;
+    for (const [stream, count] of this.successByStream) this.metrics.events.inc({ stream: names[stream]!, outcome: 'success' }, count);
+    for (const [stream, bytes] of this.bytesByStream) this.metrics.eventBytes.inc({ stream: names[stream]! }, bytes);
+    // A sink failure is the event's final outcome: it is answered as an error row (DESIGN.md §2.3).
+    for (const [stream, count] of this.failedByStream) this.metrics.events.inc({ stream: names[stream]!, outcome: 'error' }, count);
   }
 
   private complete(r: number): void {
@@ -159,6 +161,10 @@ export class TaskDelivery implements MessageBatch {
   private field(message: number, field: MessageField): number {
     return this.result.messages[message * MESSAGE_FIELDS + field]!;
   }
+}
+
+function tally(counts: Map<number, number>, key: number, n: number): void {
+  counts.set(key, (counts.get(key) ?? 0) + n);
 }
 
 function joinItems(a: string | null, b: string | null): string | null {

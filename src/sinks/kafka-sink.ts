@@ -2,6 +2,7 @@ import { Producer, CODES, type LibrdKafkaError, type DeliveryReport } from 'node
 import type { Config, RdkafkaConf } from '../config/types';
 import { RateLimitedLog, type Logger } from '../log';
 import { Backlog, DeliveryLedger } from './kafka-ledger';
+import type { KafkaStats } from './kafka-stats';
 import type { MessageBatch, Sink } from './types';
 
 type Mode = 'guaranteed' | 'hasty';
@@ -60,6 +61,7 @@ class ModeProducer {
     readonly mode: Mode,
     conf: RdkafkaConf,
     private readonly onError: (mode: Mode, err: LibrdKafkaError) => void,
+    stats: KafkaStats,
   ) {
     const { global, topic } = splitConf(conf);
     this.producer = new Producer({ ...global, dr_cb: true } as never, topic as never);
@@ -67,6 +69,8 @@ class ModeProducer {
       this.ledger.settle(report.opaque as number, err ? `kafka: ${err.message}` : null);
     });
     this.producer.on('event.error', (err: LibrdKafkaError) => this.onError(mode, err));
+    // Emitted only when statistics.interval.ms is set in the producer conf.
+    this.producer.on('event.stats', (event: { message: string }) => stats.record(mode, event));
   }
 
   /** Hands a message to librdkafka, or queues it behind those already waiting; returns a failure. */
@@ -125,6 +129,7 @@ export class KafkaSink implements Sink {
   constructor(
     config: Config,
     private readonly log: Logger,
+    stats: KafkaStats,
   ) {
     this.warnings = new RateLimitedLog(log);
     const kafka = config.sink.kafka;
@@ -141,8 +146,8 @@ export class KafkaSink implements Sink {
     };
     const onError = (mode: Mode, err: LibrdKafkaError) => this.onProducerError(mode, err);
     this.producers = {
-      guaranteed: new ModeProducer('guaranteed', { 'linger.ms': DEFAULT_LINGER_MS.guaranteed, ...base, ...kafka.guaranteed, 'client.id': `${base['client.id']}-guaranteed` }, onError),
-      hasty: new ModeProducer('hasty', { 'linger.ms': DEFAULT_LINGER_MS.hasty, ...base, ...kafka.hasty, 'client.id': `${base['client.id']}-hasty` }, onError),
+      guaranteed: new ModeProducer('guaranteed', { 'linger.ms': DEFAULT_LINGER_MS.guaranteed, ...base, ...kafka.guaranteed, 'client.id': `${base['client.id']}-guaranteed` }, onError, stats),
+      hasty: new ModeProducer('hasty', { 'linger.ms': DEFAULT_LINGER_MS.hasty, ...base, ...kafka.hasty, 'client.id': `${base['client.id']}-hasty` }, onError, stats),
     };
     for (const p of Object.values(this.producers)) this.connect(p);
   }

@@ -26,6 +26,8 @@ export interface StartOptions {
 export interface Sluice {
   url: string;
   port: number;
+  /** Where GET /metrics is served: `url`, or the metrics.port listener's address when one is configured. */
+  metricsUrl: string;
   /** The file sink's directory (absolute). */
   dataDir: string;
   /** The temporary directory holding the config file (tests may put more files here). */
@@ -144,8 +146,10 @@ export async function startSluice(opts: StartOptions = {}): Promise<Sluice> {
     stderr += d;
     if (stderr.length > 200_000) stderr = stderr.slice(-100_000);
   });
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': it waits for stdout to end, so `logs` holds the lines written while stopping.
+  const exited = new Promise<number | null>((resolve) => proc.once('close', (code) => resolve(code)));
 
+  let metricsPort: number | null = null;
   const port = await new Promise<number>((resolve, reject) => {
     const timeout = setTimeout(() => {
       proc.kill('SIGKILL');
@@ -164,6 +168,7 @@ export async function startSluice(opts: StartOptions = {}): Promise<Sluice> {
       if (logs.length < 5000) logs.push(entry);
       if (entry && entry.msg === 'listening' && typeof entry.port === 'number') {
         clearTimeout(timeout);
+        metricsPort = typeof entry.metrics_port === 'number' ? entry.metrics_port : null;
         resolve(entry.port);
       }
     });
@@ -196,6 +201,7 @@ export async function startSluice(opts: StartOptions = {}): Promise<Sluice> {
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    metricsUrl: `http://127.0.0.1:${metricsPort ?? port}`,
     dataDir,
     workDir,
     configFile,

@@ -1,0 +1,151 @@
+/**
+ * DESIGN.md §8 metrics: names, types, labels and exact counts after a known mix of requests, bounded
+ * label values, and the optional metrics.port listener.
+ */
+import { describe, it, before, after } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { startSluice, type Sluice } from '../helpers/server';
+import { postEvents, request } from '../helpers/http';
+import { testEvent } from '../helpers/events';
+import { scrape, type Scrape } from '../helpers/metrics';
+import { MIX_EVENTS, parseLabels, sendMix, settledScrape, startWithBrokenStream } from '../helpers/request-mix';
+
+const STREAMS = ['test.event', 'broken.stream', 'sluice.error.validation', 'other'];
+
+describe('§8 metrics after a known mix of requests', () => {
+  let s: Sluice;
+  let statuses: number[];
+  let m: Scrape;
+  before(async () => {
+    s = await startWithBrokenStream();
+    statuses = await sendMix(s.url);
+    m = await settledScrape(s.url);
+  });
+  after(async () => {
+    await s?.stop();
+  });
+
+  it('the mix is answered as DESIGN.md §2.3 says', () => {
+    const sinkFailure = statuses[3] === 503 ? 503 : 500;
+    assert.deepEqual(statuses, [201, 400, 207, sinkFailure, 400, 202, 413, 415, 200, 404]);
+  });
+
+  it('every §8 metric is exported with its type', () => {
+    const types: Record<string, string> = {
+      sluice_http_requests_total: 'counter',
+      sluice_http_request_duration_seconds: 'histogram',
+      sluice_events_total: 'counter',
+      sluice_event_bytes_total: 'counter',
+      sluice_validation_errors_total: 'counter',
+      sluice_batch_size_requests: 'histogram',
+      sluice_batch_size_events: 'histogram',
+      sluice_pool_queue_depth: 'gauge',
+      sluice_pool_utilization: 'gauge',
+      sluice_sink_queue_messages: 'gauge',
+      sluice_sink_delivery_seconds: 'histogram',
+      sluice_sink_errors_total: 'counter',
+      sluice_inflight_bytes: 'gauge',
+      sluice_schema_cache_total: 'counter',
+      sluice_process_cpu_seconds_total: 'counter',
+      sluice_nodejs_eventloop_lag_seconds: 'gauge',
+    };
+    for (const [name, type] of Object.entries(types)) assert.equal(m.type(name), type, name);
+  });
+
+  it('sluice_events_total counts every event once, by stream and final outcome', () => {
+    for (const [stream, outcomes] of Object.entries(MIX_EVENTS)) {
+      for (const [outcome, n] of Object.entries(outcomes)) assert.equal(m.value('sluice_events_total', { stream, outcome }), n, `${stream} ${outcome}`);
+    }
+  });
+
+  it('stream labels come from configured streams only; unknown streams fold into other', () => {
+    for (const name of ['sluice_events_total', 'sluice_event_bytes_total', 'sluice_validation_errors_total']) {
+      for (const labels of m.labelSets(name)) assert.ok(STREAMS.includes(parseLabels(labels).stream!), `${name}{${labels}}`);
+    }
+    assert.ok(!m.text.includes('no.such.stream'));
+  });
+
+  it('sluice_http_requests_total counts every answer by route and status, refusals included', () => {
+    const intake = { '201': 1, '400': 2, '207': 1, [String(statuses[3])]: 1, '202': 1, '413': 1, '415': 1 };
+    for (const [status, n] of Object.entries(intake)) assert.equal(m.value('sluice_http_requests_total', { route: '/v1/events', status }), n, status);
+    assert.equal(m.value('sluice_http_requests_total', { route: '/healthz', status: '200' }), 1);
+    assert.equal(m.value('sluice_http_requests_total', { route: 'other', status: '404' }), 1);
+  });
+
+  it('sluice_http_request_duration_seconds observes each intake answer once, by mode', () => {
+    assert.equal(m.value('sluice_http_request_duration_seconds_count', { route: '/v1/events', mode: 'guaranteed' }), 7);
+    assert.equal(m.value('sluice_http_request_duration_seconds_count', { route: '/v1/events', mode: 'hasty' }), 1);
+    assert.ok(m.labelSets('sluice_http_request_duration_seconds_bucket').some((l) => l.startsWith('le="0.0001"')), 'buckets go down to 100 µs');
+  });
+
+  it('sluice_validation_errors_total counts refused events by stream, schema and error_type', () => {
+    assert.equal(m.value('sluice_validation_errors_total', { stream: 'test.event', schema_uri: 'test/event/1.0.0', error_type: 'ValidationError' }), 2);
+    assert.equal(m.value('sluice_validation_errors_total', { stream: 'other', schema_uri: 'other', error_type: 'StreamNotConfigured' }), 1);
+  });
+
+  it('schema labels are compiled repository schemas only; unknown schema URIs fold into other', async () => {
+    const r = await postEvents(s.url, [{ ...testEvent(), $schema: '/no/such/schema/9.9.9' }, { ...testEvent(), $schema: '/test/./event/../event/1.0.0' }]);
+    assert.equal(r.status, 400);
+    const after = await scrape(s.url);
+    assert.ok(after.value('sluice_validation_errors_total', { stream: 'test.event', schema_uri: 'other', error_type: 'SchemaNotFound' }) >= 1);
+    for (const labels of after.labelSets('sluice_validation_errors_total')) {
+      assert.ok(['test/event/1.0.0', 'other'].includes(parseLabels(labels).schema_uri!), labels);
+    }
+  });
+
+  it('sluice_event_bytes_total is the bytes the sink wrote for the stream', async () => {
+    const lines = fs.readFileSync(path.join(s.dataDir, 'test.event.jsonl'), 'utf8').split('\n').filter((l) => l !== '');
+    assert.equal(lines.length, 4);
+    assert.equal(m.value('sluice_event_bytes_total', { stream: 'test.event' }), lines.reduce((n, l) => n + Buffer.byteLength(l), 0));
+  });
+
+  it('sink and batch metrics: one sink error, one error event per refused event, every event in a batch', () => {
+    assert.equal(m.value('sluice_sink_errors_total', { reason: 'delivery' }), 1);
+    assert.equal(m.value('sluice_error_events_total', { result: 'produced' }), 3);
+    assert.equal(m.value('sluice_batch_size_events_sum'), 8);
+    assert.equal(m.value('sluice_sink_queue_messages'), 0);
+    assert.equal(m.value('sluice_inflight_bytes'), 0);
+  });
+
+  it('GET /v1/_test/events is counted under its own route, not as POST /v1/events', async () => {
+    const before = await scrape(s.url);
+    assert.equal((await request(s.url, '/v1/_test/events')).status, 201);
+    const after = await scrape(s.url);
+    assert.equal(after.value('sluice_http_requests_total', { route: '/v1/_test/events', status: '201' }), 1);
+    assert.equal(after.value('sluice_http_request_duration_seconds_count', { route: '/v1/_test/events', mode: 'guaranteed' }), 1);
+    assert.equal(after.value('sluice_http_requests_total', { route: '/v1/events', status: '201' }), before.value('sluice_http_requests_total', { route: '/v1/events', status: '201' }));
+  });
+});
+
+describe('§8 metrics.port: a listener of its own for scrapes', () => {
+  let s: Sluice;
+  before(async () => {
+    s = await startSluice({ config: { metrics: { path: '/metrics', port: 0 } } });
+  });
+  after(async () => {
+    await s?.stop();
+  });
+
+  it('serves GET /metrics on its own port, counting intake traffic from the main one', async () => {
+    assert.notEqual(s.metricsUrl, s.url);
+    assert.equal((await postEvents(s.url, [testEvent()])).status, 201);
+    const m = await scrape(s.metricsUrl);
+    assert.equal(m.value('sluice_http_requests_total', { route: '/v1/events', status: '201' }), 1);
+    assert.equal(m.type('sluice_events_total'), 'counter');
+  });
+
+  it('serves /healthz there too, and nothing else', async () => {
+    assert.equal((await request(s.metricsUrl, '/healthz')).status, 200);
+    assert.equal((await request(s.metricsUrl, '/v1/stream-configs')).status, 404);
+    assert.equal((await request(s.metricsUrl, '/v1/events', { method: 'POST', body: '[]' })).status, 404);
+  });
+
+  it('the main listener no longer answers the metrics path, nor lists it in its OpenAPI document', async () => {
+    assert.equal((await request(s.url, '/metrics')).status, 404);
+    const spec = (await request(s.url, '/?spec')).body;
+    assert.ok(spec.paths['/v1/events']);
+    assert.equal(spec.paths['/metrics'], undefined);
+  });
+});

@@ -48,6 +48,9 @@ export class WorkerPool implements TaskRunner {
       // Piscina's own timing histograms cost a few percent of the main thread; utilization is
       // sampled from the coalescer instead.
       recordTiming: false,
+      // A worker over its heap limit dies alone: piscina replaces it and its task answers 500,
+      // instead of one pathological body taking the whole process down.
+      ...(config.pool.max_worker_heap_mb === null ? {} : { resourceLimits: { maxOldGenerationSizeMb: config.pool.max_worker_heap_mb } }),
       workerData,
     });
   }

@@ -111,6 +111,7 @@ export const configSchema = {
         max_batch_bytes: { ...positiveInt, default: 1048576 },
         max_batch_delay_us: { ...nonNegativeInt, default: 500 },
         max_tasks_per_thread: { ...positiveInt, default: 2 },
+        max_worker_heap_mb: { anyOf: [{ type: 'null' }, { type: 'integer', minimum: 16 }], default: null },
       },
     },
     limits: {

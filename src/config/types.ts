@@ -51,6 +51,7 @@ export interface Config {
     readonly max_batch_bytes: number;
     readonly max_batch_delay_us: number;
     readonly max_tasks_per_thread: number;
+    readonly max_worker_heap_mb: number | null;
   };
   readonly limits: {
     readonly max_body_bytes: number;

@@ -85,6 +85,7 @@ export async function startSluice(config: Config, log: Logger, cwd = process.cwd
       while (intake.pending > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
       if (intake.pending > 0) log.warn({ pending: intake.pending }, 'shutdown timeout: requests still pending');
       clearInterval(sampler);
+      intake.stop();
       await sink.close(Math.max(0, deadline - Date.now()));
       await pool.close();
       streamConfig?.stop();

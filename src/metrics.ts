@@ -58,6 +58,8 @@ export class Metrics {
 
   readonly inflightBytes = gauge(this.registry, 'sluice_inflight_bytes', 'Request body bytes accepted and not yet answered and settled.');
 
+  readonly inflightRequests = gauge(this.registry, 'sluice_inflight_requests', 'Intake requests being read, validated or delivered (hasty ones until their events are settled).');
+
   readonly errorEvents = counter(this.registry, 'sluice_error_events_total', 'Error events (DESIGN.md §6) by result: produced or failed.', ['result']);
 
   readonly schemaCache = counter(this.registry, 'sluice_schema_cache_total', 'Schema lookups in the workers: hit (compiled), negative (a remembered failure or refused URI), miss (loaded), error (the load failed retryably: repository unreachable).', ['result']);

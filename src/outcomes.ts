@@ -50,6 +50,7 @@ export const RequestKinds = Object.freeze({
   MalformedBody: requestKind('MalformedBody', 400, 'Request body is not a JSON object or array of objects'),
   EmptyBody: requestKind('EmptyBody', 400, 'Request body holds no events'),
   NotFound: requestKind('NotFound', 404, 'Not found'),
+  RequestTimeout: requestKind('RequestTimeout', 408, 'Request body not received in time'),
   PayloadTooLarge: requestKind('PayloadTooLarge', 413, 'Request body too large'),
   UnsupportedMediaType: requestKind('UnsupportedMediaType', 415, 'Unsupported content type'),
   UnsupportedEncoding: requestKind('UnsupportedEncoding', 415, 'Unsupported content encoding'),

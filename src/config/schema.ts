@@ -123,7 +123,7 @@ export const configSchema = {
         max_event_bytes: { ...positiveInt, default: 1000000 },
         max_inflight_bytes: { ...positiveInt, default: 268435456 },
         shutdown_timeout_ms: { ...positiveInt, default: 10000 },
-        idle_timeout_s: { ...positiveInt, default: 10 },
+        body_timeout_s: { ...positiveInt, default: 10 },
       },
     },
     cors: {

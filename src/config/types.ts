@@ -58,7 +58,7 @@ export interface Config {
     readonly max_event_bytes: number;
     readonly max_inflight_bytes: number;
     readonly shutdown_timeout_ms: number;
-    readonly idle_timeout_s: number;
+    readonly body_timeout_s: number;
   };
   readonly cors: false | '*' | readonly string[];
   readonly test_events: readonly Record<string, unknown>[];

@@ -7,12 +7,17 @@ import type { HttpResponse } from 'uWebSockets.js';
  */
 export class BodyReader {
   private done = false;
+  /** performance.now() after which the body is late (limits.body_timeout_s). */
+  readonly deadline: number;
 
   constructor(
     private readonly res: HttpResponse,
     private readonly contentLength: number | null,
     private readonly maxBytes: number,
-  ) {}
+    bodyTimeoutMs: number,
+  ) {
+    this.deadline = performance.now() + bodyTimeoutMs;
+  }
 
   read(onBody: (body: Buffer) => void, onTooLarge: () => void): void {
     const sized = this.contentLength !== null && Number.isFinite(this.contentLength) ? Buffer.allocUnsafe(this.contentLength) : null;

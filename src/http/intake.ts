@@ -21,6 +21,7 @@ const HASTY_VALUES = new Set(['true', '1', 'yes']);
 /** Seconds a client should wait after a 503; short, because overload here clears in milliseconds. */
 const RETRY_AFTER_SECONDS = '1';
 const NO_BODY = Buffer.alloc(0);
+const BODY_SWEEP_MS = 1000;
 
 export interface IntakeDeps {
   readonly config: Config;
@@ -42,6 +43,9 @@ export class IntakeHandler {
   private inflightBytes = 0;
   /** Requests whose body is being read, plus those accepted and not yet completed. */
   private inflightRequests = 0;
+  /** Bodies being read, with what answers them when they are late. */
+  private readonly reading = new Map<BodyReader, () => void>();
+  private readonly sweeper = setInterval(() => this.sweepLateBodies(), BODY_SWEEP_MS).unref();
   private readonly headerNames: string[];
   private readonly intakeRoute: RouteMetrics;
   private readonly testRoute: RouteMetrics;
@@ -55,6 +59,29 @@ export class IntakeHandler {
   /** Requests received and not yet completed (answered and, for hasty ones, processed). */
   get pending(): number {
     return this.inflightRequests;
+  }
+
+  private countRequest(delta: number): void {
+    this.inflightRequests += delta;
+    this.deps.metrics.inflightRequests.set(this.inflightRequests);
+  }
+
+  /**
+   * Answers 408 and closes every connection whose body is past its deadline. One sweep a second over
+   * the bodies being read costs less than a timer per request.
+   */
+  private sweepLateBodies(): void {
+    const now = performance.now();
+    for (const [reader, timeOut] of this.reading) {
+      if (reader.deadline > now) continue;
+      this.reading.delete(reader);
+      if (reader.abort()) this.countRequest(-1);
+      timeOut();
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.sweeper);
   }
 
   handle(res: HttpResponse, req: HttpRequest): void {
@@ -72,27 +99,33 @@ export class IntakeHandler {
     const headers = this.headerNames.map((name) => (name === 'x-request-id' ? requestId : req.getHeader(name)));
     const clientIp = this.deps.clientAddress.of(res, req);
     const exchange = new Exchange(this, res, meta, startedAt, this.intakeRoute, flags, requestId, clientIp, headers);
-    const reader = new BodyReader(res, contentLength === '' ? null : Number(contentLength), config.limits.max_body_bytes);
+    const reader = new BodyReader(res, contentLength === '' ? null : Number(contentLength), config.limits.max_body_bytes, config.limits.body_timeout_s * 1000);
     // Counted from here, so a graceful shutdown also waits for bodies still arriving.
-    this.inflightRequests++;
+    this.countRequest(1);
+    this.reading.set(reader, () => this.reply(res, meta, { ...problemReply(RequestKinds.RequestTimeout, `request body not received within limits.body_timeout_s (${config.limits.body_timeout_s} s)`), close: true }, timing, true));
     reader.read(
-      (body) => exchange.received(body),
+      (body) => {
+        this.reading.delete(reader);
+        exchange.received(body);
+      },
       () => {
-        this.inflightRequests--;
+        this.reading.delete(reader);
+        this.countRequest(-1);
         // Not closed: uWS discards the rest of the body, and closing with unread data would make
         // the kernel reset the connection, often before the client has read the 413.
         this.reply(res, meta, this.tooLarge(), timing, true);
       },
     );
     res.onAborted(() => {
-      if (reader.abort()) this.inflightRequests--;
+      this.reading.delete(reader);
+      if (reader.abort()) this.countRequest(-1);
       exchange.aborted = true;
     });
   }
 
   /** Runs a body through the same path as a client request (GET /v1/_test/events). */
   runInternal(res: HttpResponse, body: Buffer, meta: ResponseMeta): void {
-    this.inflightRequests++;
+    this.countRequest(1);
     const exchange = new Exchange(this, res, meta, performance.now(), this.testRoute, 0, meta.requestId, '', this.headerNames.map(() => ''));
     res.onAborted(() => {
       exchange.aborted = true;
@@ -129,7 +162,7 @@ export class IntakeHandler {
   /** Called by an Exchange once its whole body is in. */
   accept(exchange: Exchange, body: Buffer): boolean {
     if (body.length === 0) {
-      this.inflightRequests--;
+      this.countRequest(-1);
       this.reply(exchange.res, exchange.meta, problemReply(RequestKinds.EmptyBody, 'request body is empty'), exchange, true);
       return false;
     }
@@ -146,7 +179,7 @@ export class IntakeHandler {
   /** Called by an Exchange when its outcome is known. */
   finish(exchange: Exchange, outcome: RequestOutcome): void {
     this.inflightBytes -= exchange.body.length;
-    this.inflightRequests--;
+    this.countRequest(-1);
     this.deps.metrics.inflightBytes.set(this.inflightBytes);
     this.warnIfUnseen(exchange, outcome);
     if (exchange.hasty || exchange.aborted) return;

@@ -1,3 +1,4 @@
+import { after, before } from 'node:test';
 /**
  * Starts a real Sluice process (`node dist/src/cli.js serve`) on a free port with a temporary config
  * and a temporary file-sink directory. Tests talk to it over real HTTP and read what the file sink wrote.
@@ -251,4 +252,24 @@ export async function readJsonl(file: string, tolerateUnfinishedTail = false): P
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * A Sluice started before the enclosing describe block's tests and stopped after them. The returned
+ * object forwards to the running instance, so tests read `s.url` as with startSluice().
+ */
+export function useSluice(opts: StartOptions = {}): Sluice {
+  let started: Sluice | undefined;
+  before(async () => {
+    started = await startSluice(opts);
+  });
+  after(async () => {
+    await started?.stop();
+  });
+  return new Proxy({} as Sluice, {
+    get(_target, key) {
+      if (started === undefined) throw new Error('useSluice: the server is not started yet (use it inside a test)');
+      return Reflect.get(started, key);
+    },
+  });
 }

@@ -3,10 +3,10 @@
  * max_body_bytes is lowered to 256 KiB and max_event_bytes to 64 KiB so the limits are cheap to hit.
  * Not covered here: slowloris timeouts (the timeout is long by design) and 10 000 connections (bench).
  */
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as zlib from 'node:zlib';
-import { startSluice, type Sluice, type Json } from '../helpers/server';
+import { useSluice, type Json } from '../helpers/server';
 import { postEvents, request, rawHttp, head, chunk, type Resp } from '../helpers/http';
 import { testEvent, assertInvalidStatus, assertProblem, eventsBody, ids, UUID_RE } from '../helpers/events';
 
@@ -14,13 +14,7 @@ const MAX_BODY = 256 * 1024;
 const MAX_EVENT = 64 * 1024;
 
 describe('§2.1/§9 bad input', () => {
-  let s: Sluice;
-  before(async () => {
-    s = await startSluice({ config: { limits: { max_body_bytes: MAX_BODY, max_event_bytes: MAX_EVENT } } });
-  });
-  after(async () => {
-    await s?.stop();
-  });
+  const s = useSluice({ config: { limits: { max_body_bytes: MAX_BODY, max_event_bytes: MAX_EVENT } } });
 
   async function assertStillServing(): Promise<void> {
     assert.equal(s.proc.exitCode, null, 'the server process is still running');

@@ -2,10 +2,10 @@
  * Random and mutated request bodies against a real server (DESIGN.md §9): every request gets an
  * answer, and a client's bad input is never a 5xx.
  */
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { startSluice, type Sluice } from '../helpers/server';
+import { useSluice } from '../helpers/server';
 import { postEvents } from '../helpers/http';
 
 const CLIENT_OUTCOMES = new Set([201, 207, 400, 413]);
@@ -23,13 +23,7 @@ const nearlyValidEvent = fc.record(
 );
 
 describe('§9 fuzzed bodies', () => {
-  let s: Sluice;
-  before(async () => {
-    s = await startSluice({ config: { limits: { max_body_bytes: 65536 } } });
-  });
-  after(async () => {
-    await s?.stop();
-  });
+  const s = useSluice({ config: { limits: { max_body_bytes: 65536 } } });
 
   it('batches of nearly valid events always get 201, 207 or 400, never a 5xx', async () => {
     await fc.assert(

@@ -2,24 +2,18 @@
  * DESIGN.md §2 routes and §2.4 headers: every GET route, unknown routes, X-Request-ID, security
  * headers, and CORS (off by default, on when configured).
  */
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { startSluice, REPO_ROOT, type Sluice } from '../helpers/server';
+import { useSluice, REPO_ROOT } from '../helpers/server';
 import { postEvents, request, rawHttpSequence, head } from '../helpers/http';
 import { testEvent, assertSecurityHeaders, assertProblem, UUID_RE } from '../helpers/events';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
 
 describe('§2 routes (default config with test_events, CORS off)', () => {
-  let s: Sluice;
-  before(async () => {
-    s = await startSluice();
-  });
-  after(async () => {
-    await s?.stop();
-  });
+  const s = useSluice();
 
   describe('health and info', () => {
     it('GET /healthz answers 200', async () => {
@@ -204,13 +198,7 @@ describe('§2 routes (default config with test_events, CORS off)', () => {
 });
 
 describe('§2 routes (no test_events, CORS "*")', () => {
-  let s: Sluice;
-  before(async () => {
-    s = await startSluice({ config: { test_events: undefined, cors: '*' } });
-  });
-  after(async () => {
-    await s?.stop();
-  });
+  const s = useSluice({ config: { test_events: undefined, cors: '*' } });
 
   it('GET /v1/_test/events answers 404 when no test_events are configured', async () => {
     const r = await request(s.url, '/v1/_test/events');

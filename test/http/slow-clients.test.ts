@@ -2,10 +2,10 @@
  * DESIGN.md §9: slow clients (slowloris, stalled uploads) are cut off, and clients that abort mid-body
  * leak nothing — the in-flight gauges come back to zero.
  */
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as net from 'node:net';
-import { startSluice, sleep, type Sluice } from '../helpers/server';
+import { useSluice, sleep, type Sluice } from '../helpers/server';
 import { head, postEvents, rawHttp, request } from '../helpers/http';
 import { testEvent } from '../helpers/events';
 
@@ -29,13 +29,7 @@ async function settlesToZero(s: Sluice, name: string): Promise<void> {
 }
 
 describe('§9 slow and aborting clients', () => {
-  let s: Sluice;
-  before(async () => {
-    s = await startSluice({ config: { limits: { body_timeout_s: BODY_TIMEOUT_S } } });
-  });
-  after(async () => {
-    await s?.stop();
-  });
+  const s = useSluice({ config: { limits: { body_timeout_s: BODY_TIMEOUT_S } } });
 
   it('a body that stalls past limits.body_timeout_s is answered 408 and the connection closed', async () => {
     const started = Date.now();

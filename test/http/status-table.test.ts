@@ -6,18 +6,12 @@ import { describe, it, before, after } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { startSluice, makeTempDir, writeYaml, sleep, type Sluice } from '../helpers/server';
+import { startSluice, makeTempDir, writeYaml, sleep, type Sluice , useSluice } from '../helpers/server';
 import { postEvents, request } from '../helpers/http';
 import { testEvent, invalidTestEvent, assertInvalidStatus, assertProblem, eventsBody, ids } from '../helpers/events';
 
 describe('§2.3 POST /v1/events status table (file sink)', () => {
-  let s: Sluice;
-  before(async () => {
-    s = await startSluice();
-  });
-  after(async () => {
-    await s?.stop();
-  });
+  const s = useSluice();
 
   describe('hasty: 202 on receipt', () => {
     it('hasty=true answers 202 with an empty body and the event still reaches the sink', async () => {
@@ -240,13 +234,7 @@ describe('§2.3 error rows: the sink fails to persist (file sink write error)', 
 });
 
 describe('§2.3 overloaded before any work: 503 + Retry-After', () => {
-  let s: Sluice;
-  before(async () => {
-    s = await startSluice({ config: { limits: { max_body_bytes: 4096, max_event_bytes: 4096, max_inflight_bytes: 4096 } } });
-  });
-  after(async () => {
-    await s?.stop();
-  });
+  const s = useSluice({ config: { limits: { max_body_bytes: 4096, max_event_bytes: 4096, max_inflight_bytes: 4096 } } });
 
   it('requests beyond max_inflight_bytes get a 503 problem with Retry-After; the rest are served and stored', async () => {
     const events = Array.from({ length: 200 }, () => testEvent({ test: 'x'.repeat(3000) }));

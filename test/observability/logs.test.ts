@@ -6,7 +6,7 @@ import { describe, it, before, after } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { parse, stringify } from 'yaml';
-import { sleep, startSluice, type Json, type Sluice } from '../helpers/server';
+import { sleep, useSluice, type Json, type Sluice } from '../helpers/server';
 import { postEvents } from '../helpers/http';
 import { invalidTestEvent, testEvent } from '../helpers/events';
 import { startWithBrokenStream } from '../helpers/request-mix';
@@ -24,9 +24,7 @@ async function waitForLog(s: Sluice, predicate: (line: Json) => boolean, what: s
 }
 
 describe('§8 start-up line: the effective config, secrets redacted', () => {
-  let s: Sluice;
-  before(async () => {
-    s = await startSluice({
+  const s = useSluice({
       config: {
         sink: {
           kafka: {
@@ -36,10 +34,6 @@ describe('§8 start-up line: the effective config, secrets redacted', () => {
         },
       },
     });
-  });
-  after(async () => {
-    await s?.stop();
-  });
 
   it('logs one "effective config" line before "listening", with every key of the config', () => {
     const lines = s.logs.filter((l) => l.msg === 'effective config');
@@ -64,13 +58,7 @@ describe('§8 start-up line: the effective config, secrets redacted', () => {
 });
 
 describe('§8 SIGUSR2 re-reads log.level from the config file', () => {
-  let s: Sluice;
-  before(async () => {
-    s = await startSluice();
-  });
-  after(async () => {
-    await s?.stop();
-  });
+  const s = useSluice();
 
   function setLevel(level: string): void {
     const doc = parse(fs.readFileSync(s.configFile, 'utf8'));

@@ -6,7 +6,7 @@ import { describe, it, before, after } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { startSluice, type Sluice } from '../helpers/server';
+import { useSluice, type Sluice } from '../helpers/server';
 import { postEvents, request } from '../helpers/http';
 import { testEvent } from '../helpers/events';
 import { scrape, type Scrape } from '../helpers/metrics';
@@ -120,13 +120,7 @@ describe('§8 metrics after a known mix of requests', () => {
 });
 
 describe('§8 metrics.port: a listener of its own for scrapes', () => {
-  let s: Sluice;
-  before(async () => {
-    s = await startSluice({ config: { metrics: { path: '/metrics', port: 0 } } });
-  });
-  after(async () => {
-    await s?.stop();
-  });
+  const s = useSluice({ config: { metrics: { path: '/metrics', port: 0 } } });
 
   it('serves GET /metrics on its own port, counting intake traffic from the main one', async () => {
     assert.notEqual(s.metricsUrl, s.url);

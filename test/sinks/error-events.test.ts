@@ -2,10 +2,10 @@
  * DESIGN.md §6: every invalid event becomes an error event (shape of §6, valid against /error/1.0.0)
  * produced to error_stream in the same sink, best effort after the response; `error` outcomes do not.
  */
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { startSluice, sleep, type Sluice, type Json } from '../helpers/server';
+import { useSluice, sleep, type Json } from '../helpers/server';
 import { postEvents, request } from '../helpers/http';
 import { testEvent, invalidTestEvent, UUID_RE } from '../helpers/events';
 
@@ -14,13 +14,7 @@ const SERVICE = 'sluice-under-test';
 const ERROR_EVENT_KEYS = ['$schema', 'meta', 'dt', 'emitter_id', 'error_type', 'message', 'raw_event', 'errored_schema_uri', 'errored_stream_name'];
 
 describe('§6 error events', () => {
-  let s: Sluice;
-  before(async () => {
-    s = await startSluice({ config: { service_name: SERVICE } });
-  });
-  after(async () => {
-    await s?.stop();
-  });
+  const s = useSluice({ config: { service_name: SERVICE } });
 
   /** Posts `body` with a fresh X-Request-ID and waits for `n` error events carrying it. */
   async function postAndCollect(body: unknown, n: number, query?: string): Promise<{ status: number; errors: Json[]; requestId: string }> {
@@ -151,13 +145,7 @@ describe('§6 error events', () => {
 });
 
 describe('§6 error events with error_stream unset', () => {
-  let s: Sluice;
-  before(async () => {
-    s = await startSluice({ config: { error_stream: undefined } });
-  });
-  after(async () => {
-    await s?.stop();
-  });
+  const s = useSluice({ config: { error_stream: undefined } });
 
   it('invalid events are answered as usual and no error stream file is written', async () => {
     const r = await postEvents(s.url, [invalidTestEvent()]);

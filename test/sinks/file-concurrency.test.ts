@@ -3,9 +3,9 @@
  * exactly once, invalid ones never, and every line is a complete JSON object (no torn or interleaved
  * lines, including lines larger than a pipe buffer).
  */
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { startSluice, type Sluice, type Json } from '../helpers/server';
+import { useSluice, type Json } from '../helpers/server';
 import { postEvents } from '../helpers/http';
 import { testEvent, invalidTestEvent, clickEvent, ids } from '../helpers/events';
 
@@ -19,13 +19,7 @@ function countIds(lines: Json[]): Map<string, number> {
 }
 
 describe('§7 file sink under concurrency', () => {
-  let s: Sluice;
-  before(async () => {
-    s = await startSluice();
-  });
-  after(async () => {
-    await s?.stop();
-  });
+  const s = useSluice();
 
   it(`${REQUESTS} parallel guaranteed requests × ${EVENTS_PER_REQUEST} events: each accepted event exactly once, no torn lines`, async () => {
     const accepted: string[] = [];

@@ -3,20 +3,14 @@
  * (meta.id, meta.dt, meta.request_id, http.request_headers.user-agent, http.client_ip), header values cut
  * to 400 characters, then Ajv schema defaults. Existing values are kept; undeclared fields never added.
  */
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { startSluice, type Sluice, type Json } from '../helpers/server';
+import { useSluice, type Json } from '../helpers/server';
 import { postEvents } from '../helpers/http';
 import { testEvent, clickEvent, UUID_RE } from '../helpers/events';
 
 describe('§5 augmentation', () => {
-  let s: Sluice;
-  before(async () => {
-    s = await startSluice();
-  });
-  after(async () => {
-    await s?.stop();
-  });
+  const s = useSluice();
 
   /** Posts one event with a unique marker and returns the stored line. */
   async function roundTrip(topic: string, ev: Json, headers: Record<string, string> = {}, query?: string): Promise<{ stored: Json; requestId: string }> {

@@ -3,20 +3,14 @@
  * the process keeps serving. The crash is a real one: a worker heap limit (pool.max_worker_heap_mb)
  * and a body whose 40 000 refused events exhaust it.
  */
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { startSluice, type Sluice } from '../helpers/server';
+import { useSluice } from '../helpers/server';
 import { postEvents, request } from '../helpers/http';
 import { assertProblem, ids, testEvent } from '../helpers/events';
 
 describe('§9 worker thread crash', () => {
-  let s: Sluice;
-  before(async () => {
-    s = await startSluice({ config: { pool: { threads: 1, max_worker_heap_mb: 16 } } });
-  });
-  after(async () => {
-    await s?.stop();
-  });
+  const s = useSluice({ config: { pool: { threads: 1, max_worker_heap_mb: 16 } } });
 
   it('a worker that runs out of heap answers its request 500; a replacement serves the next ones', async () => {
     const heavy = Array.from({ length: 40_000 }, () => ({ $schema: '/test/event/1.0.0', meta: { stream: 'no.such.stream' }, filler: 'y'.repeat(20) }));

@@ -38,7 +38,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env, o
   return validateConfig(doc, file);
 }
 
-export function validateConfig(doc: Record<string, unknown>, source: string): Config {
+function validateConfig(doc: Record<string, unknown>, source: string): Config {
   const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false });
   const validate = ajv.compile(configSchema);
   if (!validate(doc)) throw new ConfigError(`invalid config ${source}:\n${describeErrors(validate.errors ?? [])}`);
@@ -84,7 +84,7 @@ function describeErrors(errors: ErrorObject[]): string {
  * (`SLUICE_KAFKA__BOOTSTRAP_SERVERS` → sink.kafka.conf["bootstrap.servers"]). Values are parsed as YAML
  * scalars or flow collections (`9000`, `true`, `[a, b]`).
  */
-export function applyEnvOverrides(doc: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
+function applyEnvOverrides(doc: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
     const rest = name.slice(ENV_PREFIX.length).toLowerCase();

@@ -4,7 +4,7 @@ import type { Config, RdkafkaConf } from './types';
 const SECRET_KEY = /password|secret|sasl\.|ssl\.key/i;
 /** user:password@ in a URL (schema bases, stream-config locations). */
 const URL_CREDENTIALS = /^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i;
-export const REDACTED = '[redacted]';
+const REDACTED = '[redacted]';
 
 function redactConf(conf: RdkafkaConf): RdkafkaConf {
   return Object.fromEntries(Object.entries(conf).map(([key, value]) => [key, SECRET_KEY.test(key) ? REDACTED : value]));

@@ -250,7 +250,7 @@ class Exchange implements IntakeRequest, Timing {
 }
 
 /** DESIGN.md §2.3: status and body from the counts of a guaranteed request. */
-export function outcomeReply(outcome: RequestOutcome, sink: Sink, maxBodyBytes: number): Reply {
+function outcomeReply(outcome: RequestOutcome, sink: Sink, maxBodyBytes: number): Reply {
   if (outcome.problem !== null) {
     const extra = outcome.problem === RequestKinds.PayloadTooLarge ? { max_body_bytes: maxBodyBytes } : undefined;
     return problemReply(outcome.problem, outcome.detail ?? outcome.problem.title, extra);

@@ -19,8 +19,8 @@ const REASONS: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-export const JSON_TYPE = 'application/json';
-export const PROBLEM_TYPE = 'application/problem+json';
+const JSON_TYPE = 'application/json';
+const PROBLEM_TYPE = 'application/problem+json';
 
 /** Per-response values the writer needs besides status and body. */
 export interface ResponseMeta {

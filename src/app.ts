@@ -2,6 +2,8 @@ import { redactedConfig } from './config/redact';
 import type { Config } from './config/types';
 import { Coalescer } from './batching/coalescer';
 import { WorkerPool, threadCount } from './batching/pool';
+import { EventStreamsListener } from './eventstreams/listener';
+import { EventStreamsRoute } from './eventstreams/route';
 import { ClientAddress } from './http/client-address';
 import { Cors } from './http/cors';
 import { IntakeHandler } from './http/intake';
@@ -50,6 +52,7 @@ export async function startSluice(config: Config, log: Logger, cwd = process.cwd
   );
   const lifecycle = { draining: false };
   const cors = new Cors(config.cors);
+  const clientAddress = new ClientAddress(config.defaults.trusted_proxies);
   const intake = new IntakeHandler({
     config,
     coalescer,
@@ -58,10 +61,12 @@ export async function startSluice(config: Config, log: Logger, cwd = process.cwd
     log,
     warnings: new RateLimitedLog(log),
     cors,
-    clientAddress: new ClientAddress(config.defaults.trusted_proxies),
+    clientAddress,
     lifecycle,
   });
-  const server = new HttpServer({ config, intake, sink, streams, metrics, cors, lifecycle, info: packageInfo() });
+  const eventStreams = config.eventstreams.enabled ? new EventStreamsRoute({ config, streams, metrics, log, cors, clientAddress }) : null;
+  const ownStreamListener = eventStreams !== null && config.eventstreams.port !== null ? new EventStreamsListener(eventStreams, metrics) : null;
+  const server = new HttpServer({ config, intake, sink, streams, metrics, cors, lifecycle, info: packageInfo(), eventStreams: ownStreamListener === null ? eventStreams : null });
   const sampler = setInterval(() => {
     metrics.poolQueueDepth.set(coalescer.queuedRequests);
     metrics.poolUtilization.set(coalescer.runningTasks / (threads * config.pool.max_tasks_per_thread));
@@ -72,8 +77,9 @@ export async function startSluice(config: Config, log: Logger, cwd = process.cwd
     metricsListener = new MetricsListener(config.metrics.path, metrics);
     metricsPort = await metricsListener.listen(config.listen.host, config.metrics.port);
   }
+  const eventStreamsPort = ownStreamListener === null ? null : await ownStreamListener.listen(config.listen.host, config.eventstreams.port!);
   const port = await server.listen(config.listen.host, config.listen.port);
-  log.info({ host: config.listen.host, port, metrics_port: metricsPort, sink: sink.type, threads, streams: streams ? Object.keys(streams.document).length : null }, 'listening');
+  log.info({ host: config.listen.host, port, metrics_port: metricsPort, eventstreams_port: eventStreamsPort, sink: sink.type, threads, streams: streams ? Object.keys(streams.document).length : null }, 'listening');
 
   return {
     port,
@@ -81,6 +87,9 @@ export async function startSluice(config: Config, log: Logger, cwd = process.cwd
     async shutdown() {
       lifecycle.draining = true;
       server.stopListening();
+      ownStreamListener?.close();
+      // Streams never finish by themselves: end them first, so their consumers close within the drain.
+      const streamsClosed = eventStreams?.close();
       const deadline = Date.now() + config.limits.shutdown_timeout_ms;
       while (intake.pending > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
       if (intake.pending > 0) log.warn({ pending: intake.pending }, 'shutdown timeout: requests still pending');
@@ -88,6 +97,7 @@ export async function startSluice(config: Config, log: Logger, cwd = process.cwd
       intake.stop();
       await sink.close(Math.max(0, deadline - Date.now()));
       await pool.close();
+      await streamsClosed;
       streamConfig?.stop();
       schemaSources.close();
       // Last, so the drain itself can be watched.

@@ -82,6 +82,19 @@ export class Metrics {
 
   readonly kafkaQueueMessages = gauge(this.registry, 'sluice_kafka_queue_messages', "Messages in librdkafka's producer queue, waiting or in flight (msg_cnt), by producer mode.", ['mode']);
 
+  // EventStreams (eventstreams/). Stream labels: allowed_streams only.
+  readonly sseClients = gauge(this.registry, 'sluice_eventstreams_clients', 'EventStreams clients admitted now (opening their consumer or streaming).');
+
+  readonly sseConsumers = gauge(this.registry, 'sluice_eventstreams_consumers', 'Kafka consumers open for EventStreams clients (created and not yet closed).');
+
+  readonly sseConnections = counter(this.registry, 'sluice_eventstreams_connections_total', 'EventStreams connections accepted, by requested stream.', ['stream']);
+
+  readonly sseEvents = counter(this.registry, 'sluice_eventstreams_events_sent_total', 'Events written to EventStreams clients, by stream.', ['stream']);
+
+  readonly sseBytes = counter(this.registry, 'sluice_eventstreams_bytes_sent_total', 'Bytes written to EventStreams clients (events and keep-alives).');
+
+  readonly sseDisconnects = counter(this.registry, 'sluice_eventstreams_disconnects_total', 'EventStreams connections ended, by reason: client_closed, slow_client, kafka_error, shutdown.', ['reason']);
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'sluice_' });
   }

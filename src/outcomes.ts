@@ -49,15 +49,19 @@ function requestKind(errorType: string, status: number, title: string): RequestK
 export const RequestKinds = Object.freeze({
   MalformedBody: requestKind('MalformedBody', 400, 'Request body is not a JSON object or array of objects'),
   EmptyBody: requestKind('EmptyBody', 400, 'Request body holds no events'),
+  UnknownStream: requestKind('UnknownStream', 400, 'Stream not available for consumption'),
+  BadResumePosition: requestKind('BadResumePosition', 400, 'Bad since parameter or Last-Event-ID'),
   NotFound: requestKind('NotFound', 404, 'Not found'),
   RequestTimeout: requestKind('RequestTimeout', 408, 'Request body not received in time'),
   PayloadTooLarge: requestKind('PayloadTooLarge', 413, 'Request body too large'),
   UnsupportedMediaType: requestKind('UnsupportedMediaType', 415, 'Unsupported content type'),
   UnsupportedEncoding: requestKind('UnsupportedEncoding', 415, 'Unsupported content encoding'),
+  TooManyClients: requestKind('TooManyClients', 429, 'Too many stream clients, retry later'),
   InternalError: requestKind('InternalError', 500, 'Internal error'),
   Overloaded: requestKind('Overloaded', 503, 'Overloaded, retry later'),
   ShuttingDown: requestKind('ShuttingDown', 503, 'Shutting down'),
   NotReady: requestKind('NotReady', 503, 'Not ready'),
+  StreamSourceUnavailable: requestKind('StreamSourceUnavailable', 503, 'Kafka not configured or unreachable for streaming'),
 });
 
 export type RequestKindName = keyof typeof RequestKinds;

@@ -21,5 +21,6 @@ function redactUrls(value: unknown): unknown {
 export function redactedConfig(config: Config): unknown {
   const { kafka } = config.sink;
   const sink = { ...config.sink, kafka: { ...kafka, conf: redactConf(kafka.conf), hasty: redactConf(kafka.hasty), guaranteed: redactConf(kafka.guaranteed) } };
-  return redactUrls({ ...config, sink });
+  const eventstreams = { ...config.eventstreams, kafka: { ...config.eventstreams.kafka, conf: redactConf(config.eventstreams.kafka.conf) } };
+  return redactUrls({ ...config, sink, eventstreams });
 }

@@ -63,6 +63,24 @@ export interface Config {
   readonly cors: false | '*' | readonly string[];
   readonly test_events: readonly Record<string, unknown>[];
   readonly log: { readonly level: string };
+  /**
+   * GET /v2/stream/{streams} (DESIGN.md §10). `port` null: served by the intake listener. `topic_prefixes`
+   * null: the one `streams.topic_prefix`. `kafka.conf` is laid over the connection settings of
+   * `sink.kafka.conf` (bootstrap, security), so a kafka-sink deployment needs nothing more.
+   */
+  readonly eventstreams: {
+    readonly enabled: boolean;
+    readonly port: number | null;
+    readonly allowed_streams: readonly string[];
+    readonly topic_prefixes: readonly string[] | null;
+    readonly kafka: { readonly conf: RdkafkaConf; readonly timeout_ms: number };
+    readonly max_clients: number;
+    readonly max_clients_per_ip: number;
+    readonly retry_after_s: number;
+    readonly keepalive_ms: number;
+    readonly poll_interval_ms: number;
+    readonly max_buffered_bytes: number;
+  };
   /** `port` null: metrics are served by the intake listener; otherwise by a listener of their own on `listen.host`. */
   readonly metrics: { readonly path: string; readonly port: number | null };
 }

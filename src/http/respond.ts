@@ -44,6 +44,12 @@ export interface Reply {
  * the request's own callback must wrap this in `res.cork()`.
  */
 export function writeReply(res: HttpResponse, meta: ResponseMeta, reply: Reply): void {
+  writeHead(res, meta, reply);
+  res.end(reply.body ?? '', reply.close ?? false);
+}
+
+/** Status line and headers only: for responses whose body is streamed (EventStreams). */
+export function writeHead(res: HttpResponse, meta: ResponseMeta, reply: Omit<Reply, 'body' | 'close'>): void {
   res.writeStatus(`${reply.status} ${reply.reason ?? REASONS[reply.status] ?? ''}`);
   res.writeHeader('X-Request-ID', meta.requestId);
   res.writeHeader('X-Content-Type-Options', 'nosniff');
@@ -54,7 +60,6 @@ export function writeReply(res: HttpResponse, meta: ResponseMeta, reply: Reply):
   }
   if (reply.contentType) res.writeHeader('Content-Type', reply.contentType);
   if (reply.headers) for (const [name, value] of Object.entries(reply.headers)) res.writeHeader(name, value);
-  res.end(reply.body ?? '', reply.close ?? false);
 }
 
 export function problemReply(kind: RequestKind, detail: string, extra?: Record<string, unknown>, headers?: Record<string, string>): Reply {

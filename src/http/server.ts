@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Config } from '../config/types';
+import type { EventStreamsRoute } from '../eventstreams/route';
 import type { Metrics } from '../metrics';
 import { RequestKinds } from '../outcomes';
 import type { Sink } from '../sinks/types';
@@ -21,9 +22,11 @@ export interface ServerDeps {
   readonly cors: Cors;
   readonly lifecycle: { readonly draining: boolean };
   readonly info: { name: string; version: string; description: string; home: string };
+  /** Mounted here unless it has a listener of its own (eventstreams.port). */
+  readonly eventStreams: EventStreamsRoute | null;
 }
 
-/** The uWS app with every route of DESIGN.md §2 except /v2/stream. */
+/** The uWS app with every route of DESIGN.md §2, and /v2/stream (§10) when enabled without a port of its own. */
 export class HttpServer {
   private readonly app: TemplatedApp;
   private readonly socket: ListenSocket;
@@ -46,6 +49,7 @@ export class HttpServer {
   private routes(): void {
     const { config, intake } = this.deps;
     this.app.post('/v1/events', (res, req) => intake.handle(res, req));
+    this.deps.eventStreams?.mount(this.app);
     this.get('/v1/_test/events', (res, _req, meta) => this.testEvents(res, meta));
     this.get('/v1/stream-configs', () => jsonReply(200, this.deps.streams?.select(null) ?? {}));
     this.get('/v1/stream-configs/:streams', (_res, req) => jsonReply(200, this.selectStreams(req.getParameter(0) ?? '')));

@@ -69,8 +69,8 @@ export function kafkaFixture(): { readonly bootstrap: string; start(opts?: Kafka
 
 export interface KafkaSluiceOptions {
   deliveryTimeoutMs?: number;
-  /** Deep-merged over the generated config. */
-  config?: Record<string, unknown>;
+  /** Deep-merged over the generated config; a function gets the generated stream names first. */
+  config?: Record<string, unknown> | ((streams: { plain: string; keyed: string; error: string }) => Record<string, unknown>);
   startTimeoutMs?: number;
 }
 
@@ -110,7 +110,7 @@ export async function startKafkaSluice(bootstrap: string, opts: KafkaSluiceOptio
         },
       },
       test_events: [{ $schema: '/test/event/1.0.0', meta: { stream: plain }, test: 'readiness probe' }],
-    }, opts.config ?? {}),
+    }, typeof opts.config === 'function' ? opts.config({ plain, keyed, error }) : (opts.config ?? {})),
   });
   return { sluice, url: sluice.url, bootstrap, plain, keyed, error, serviceName };
 }

@@ -1,0 +1,128 @@
+import type { HttpResponse } from 'uWebSockets.js';
+import type { Message } from 'node-rdkafka';
+import type { Counter, Metrics } from '../metrics';
+import { writeHead, type ResponseMeta } from '../http/respond';
+import { encodeEventId, type PartitionMark } from './event-id';
+import { partitionKey } from './start-plan';
+import { SSE_CONTENT_TYPE, SSE_HEADERS, sseComment, sseMessage } from './sse';
+import type { Assignment, StreamConsumer } from './stream-consumer';
+
+export type DisconnectReason = 'client_closed' | 'slow_client' | 'kafka_error' | 'shutdown';
+
+export interface SessionOptions {
+  readonly keepaliveMs: number;
+  readonly pollIntervalMs: number;
+  readonly maxBufferedBytes: number;
+}
+
+/** Messages taken per poll: a full batch means more are waiting, so the next poll follows at once. */
+const POLL_BATCH = 100;
+const KEEPALIVE = sseComment('keep-alive');
+/** Written when the socket drains: with onWritable set, uWS flushes its buffer only on a write. */
+const DRAIN_NUDGE = ':\n\n';
+
+/**
+ * One EventStreams client: polls its consumer and writes each message as an SSE event whose id
+ * carries every partition's position. While uWS holds unsent bytes (write() returned false) polling
+ * stops, so a slow client slows its own consumer; one that lets more than maxBufferedBytes pile up is
+ * disconnected, so memory per client stays bounded.
+ */
+export class SseSession {
+  private ended = false;
+  private backedUp = false;
+  /** Bytes handed to uWS since it last reported the socket drained: an upper bound of what it buffers. */
+  private pendingBytes = 0;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private readonly keepaliveTimer: NodeJS.Timeout;
+  private readonly marks: PartitionMark[];
+  private readonly markIndex = new Map<string, number>();
+  private readonly sentCounters = new Map<string, Counter>();
+
+  constructor(
+    private readonly res: HttpResponse,
+    private readonly consumer: StreamConsumer,
+    assignments: readonly Assignment[],
+    topicStreams: ReadonlyMap<string, string>,
+    private readonly opts: SessionOptions,
+    private readonly metrics: Metrics,
+    private readonly onEnd: (session: SseSession, reason: DisconnectReason) => void,
+  ) {
+    this.marks = assignments.map((a) => ({ topic: a.topic, partition: a.partition, offset: a.offset - 1 }));
+    assignments.forEach((a, i) => this.markIndex.set(partitionKey(a), i));
+    for (const [topic, stream] of topicStreams) this.sentCounters.set(topic, metrics.sseEvents.labels(stream));
+    this.keepaliveTimer = setInterval(() => this.keepalive(), opts.keepaliveMs).unref();
+  }
+
+  /** Sends the head and the opening comment; call corked, while the request is still open. */
+  begin(meta: ResponseMeta): void {
+    this.res.onWritable(() => this.drained());
+    writeHead(this.res, meta, { status: 200, contentType: SSE_CONTENT_TYPE, headers: SSE_HEADERS });
+    this.write(sseComment(`reading ${this.marks.length} partitions`));
+    this.schedulePoll(0);
+  }
+
+  /** Ends the session: the client went away (`client_closed`: the response must not be touched) or we end it. */
+  end(reason: DisconnectReason): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearInterval(this.keepaliveTimer);
+    if (this.pollTimer !== null) clearTimeout(this.pollTimer);
+    // A slow client's buffer is dropped rather than flushed; others get a clean end of stream.
+    if (reason === 'slow_client') this.res.close();
+    else if (reason !== 'client_closed') this.res.cork(() => this.res.end());
+    this.onEnd(this, reason);
+  }
+
+  private schedulePoll(delayMs: number): void {
+    if (this.ended || this.backedUp) return;
+    this.pollTimer = setTimeout(() => this.poll(), delayMs);
+  }
+
+  private poll(): void {
+    this.pollTimer = null;
+    this.consumer.poll(POLL_BATCH).then(
+      (messages) => {
+        if (this.ended) return;
+        if (messages.length > 0) this.res.cork(() => this.send(messages));
+        this.schedulePoll(messages.length === POLL_BATCH ? 0 : this.opts.pollIntervalMs);
+      },
+      () => this.end('kafka_error'),
+    );
+  }
+
+  private send(messages: readonly Message[]): void {
+    for (const message of messages) {
+      if (this.ended) return;
+      const i = this.markIndex.get(partitionKey(message));
+      if (i === undefined) continue;
+      this.marks[i] = { topic: message.topic, partition: message.partition, offset: message.offset };
+      this.write(sseMessage(encodeEventId(this.marks), message.value?.toString('utf8') ?? 'null'));
+      this.sentCounters.get(message.topic)?.inc();
+    }
+  }
+
+  private write(chunk: string): void {
+    const bytes = Buffer.byteLength(chunk);
+    this.metrics.sseBytes.inc(bytes);
+    const flushed = this.res.write(chunk);
+    if (flushed && !this.backedUp) return;
+    this.backedUp = true;
+    this.pendingBytes += bytes;
+    if (this.pendingBytes > this.opts.maxBufferedBytes) this.end('slow_client');
+  }
+
+  private drained(): boolean {
+    if (!this.backedUp || this.ended) return true;
+    const flushed = this.res.write(DRAIN_NUDGE);
+    if (flushed) {
+      this.backedUp = false;
+      this.pendingBytes = 0;
+      this.schedulePoll(0);
+    }
+    return flushed;
+  }
+
+  private keepalive(): void {
+    if (!this.ended && !this.backedUp) this.res.cork(() => this.write(KEEPALIVE));
+  }
+}

@@ -158,6 +158,7 @@ export const configSchema = {
         keepalive_ms: { ...positiveInt, default: 15000 },
         poll_interval_ms: { ...positiveInt, default: 100 },
         max_buffered_bytes: { ...positiveInt, default: 4194304 },
+        max_stall_ms: { ...positiveInt, default: 30000 },
       },
     },
     metrics: {

@@ -13,6 +13,7 @@ export interface SessionOptions {
   readonly keepaliveMs: number;
   readonly pollIntervalMs: number;
   readonly maxBufferedBytes: number;
+  readonly maxStallMs: number;
 }
 
 /** Messages taken per poll: a full batch means more are waiting, so the next poll follows at once. */
@@ -24,15 +25,17 @@ const DRAIN_NUDGE = ':\n\n';
 /**
  * One EventStreams client: polls its consumer and writes each message as an SSE event whose id
  * carries every partition's position. While uWS holds unsent bytes (write() returned false) polling
- * stops, so a slow client slows its own consumer; one that lets more than maxBufferedBytes pile up is
- * disconnected, so memory per client stays bounded.
+ * stops, so a slow client slows its own consumer. A client is disconnected when more than
+ * maxBufferedBytes pile up behind the chunk that backed up (memory per client stays bounded), or when
+ * its socket has not drained within maxStallMs (a reader that stopped must not hold a consumer forever).
  */
 export class SseSession {
   private ended = false;
   private backedUp = false;
-  /** Bytes handed to uWS since it last reported the socket drained: an upper bound of what it buffers. */
+  /** Bytes written after the chunk that backed up, until the socket drains: with that chunk, a bound of what uWS buffers. */
   private pendingBytes = 0;
   private pollTimer: NodeJS.Timeout | null = null;
+  private stallTimer: NodeJS.Timeout | null = null;
   private readonly keepaliveTimer: NodeJS.Timeout;
   private readonly marks: PartitionMark[];
   private readonly markIndex = new Map<string, number>();
@@ -66,6 +69,7 @@ export class SseSession {
     if (this.ended) return;
     this.ended = true;
     clearInterval(this.keepaliveTimer);
+    this.clearStallTimer();
     if (this.pollTimer !== null) clearTimeout(this.pollTimer);
     // A slow client's buffer is dropped rather than flushed; others get a clean end of stream.
     if (reason === 'slow_client') this.res.close();
@@ -105,10 +109,14 @@ export class SseSession {
     const bytes = Buffer.byteLength(chunk);
     this.metrics.sseBytes.inc(bytes);
     const flushed = this.res.write(chunk);
-    if (flushed && !this.backedUp) return;
-    this.backedUp = true;
-    this.pendingBytes += bytes;
-    if (this.pendingBytes > this.opts.maxBufferedBytes) this.end('slow_client');
+    if (this.backedUp) {
+      this.pendingBytes += bytes;
+      if (this.pendingBytes > this.opts.maxBufferedBytes) this.end('slow_client');
+    } else if (!flushed) {
+      // Part of this chunk is buffered; what follows it until the socket drains is counted.
+      this.backedUp = true;
+      this.stallTimer = setTimeout(() => this.end('slow_client'), this.opts.maxStallMs);
+    }
   }
 
   private drained(): boolean {
@@ -117,9 +125,15 @@ export class SseSession {
     if (flushed) {
       this.backedUp = false;
       this.pendingBytes = 0;
+      this.clearStallTimer();
       this.schedulePoll(0);
     }
     return flushed;
+  }
+
+  private clearStallTimer(): void {
+    if (this.stallTimer !== null) clearTimeout(this.stallTimer);
+    this.stallTimer = null;
   }
 
   private keepalive(): void {

@@ -6,11 +6,11 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { EventSource } from 'eventsource';
-import { postEvents } from '../helpers/http';
 import { metricValue } from '../helpers/metrics';
 import { sleep } from '../helpers/server';
 import { openSse } from '../helpers/sse';
-import { kafkaFixture, markedEvent, tag, waitFor, waitForReady, type KafkaSluice } from '../kafka/support';
+import { kafkaFixture, tag, waitFor, waitForReady, type KafkaSluice } from '../kafka/support';
+import { gaugeSettles, post } from './support';
 
 interface IdEntry {
   topic: string;
@@ -19,13 +19,6 @@ interface IdEntry {
 }
 
 const EVENT_WAIT_MS = 15_000;
-
-async function post(k: KafkaSluice, stream: string, markers: readonly string[]): Promise<void> {
-  for (const marker of markers) {
-    const r = await postEvents(k.url, [markedEvent(stream, marker)]);
-    assert.equal(r.status, 201, r.text);
-  }
-}
 
 function markers(events: readonly { data: string }[]): string[] {
   return events.map((e) => JSON.parse(e.data).test);
@@ -62,10 +55,6 @@ function checkIds(events: readonly { id: string }[], topics: readonly string[]):
     for (const m of moved) assert.ok(m.offset > last.get(`${m.topic}/${m.partition}`)!, `offsets increase per partition: ${e.id}`);
     for (const m of id) last.set(`${m.topic}/${m.partition}`, m.offset);
   }
-}
-
-async function gaugeSettles(k: KafkaSluice, name: string, value: number): Promise<void> {
-  await waitFor(`${name} = ${value}`, 20_000, async () => (await metricValue(k.url, name)) === value, 100);
 }
 
 describe('§10 EventStreams: GET /v2/stream/{streams}', { timeout: 120_000 }, () => {

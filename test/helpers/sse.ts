@@ -28,6 +28,8 @@ export interface SseReader {
   close(): void;
   /** Stops reading from the socket (a slow client), without closing it. */
   pause(): void;
+  /** Reads again; a paused reader notices the server closed the connection only then. */
+  resume(): void;
 }
 
 const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
@@ -65,6 +67,9 @@ export function openSse(baseUrl: string, pathAndQuery: string, headers: Record<s
     },
     pause() {
       response?.pause();
+    },
+    resume() {
+      response?.resume();
     },
   };
 
@@ -108,6 +113,8 @@ export function openSse(baseUrl: string, pathAndQuery: string, headers: Record<s
     });
     res.on('close', () => resolveClosed());
   });
+  // A paused response does not emit 'close' until read; the request's does once the socket is gone.
+  req.on('close', () => resolveClosed());
   req.on('error', () => {
     resolveOpened();
     resolveClosed();

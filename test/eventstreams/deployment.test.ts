@@ -1,0 +1,85 @@
+/**
+ * DESIGN.md §10 deployment choices: one topic per topic prefix (a stream spread over datacenters),
+ * a listener of its own (eventstreams.port), and clear answers when the route is off or has no Kafka.
+ */
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { parse } from 'yaml';
+import { request } from '../helpers/http';
+import { useSluice } from '../helpers/server';
+import { openSse } from '../helpers/sse';
+import { kafkaFixture, tag, waitForReady } from '../kafka/support';
+import { post } from './support';
+
+describe('§10 EventStreams deployments', { timeout: 120_000 }, () => {
+  const kafka = kafkaFixture();
+
+  it('with topic_prefixes [dc1., dc2.] a stream reads both datacenters\' topics, and its ids resume both', async () => {
+    const dc1 = await kafka.start({
+      config: ({ plain }) => ({ streams: { topic_prefix: 'dc1.' }, eventstreams: { enabled: true, allowed_streams: [plain], topic_prefixes: ['dc1.', 'dc2.'] } }),
+    });
+    // A second intake for the same streams, producing to the other datacenter's topics.
+    const streamsLocation = parse(fs.readFileSync(dc1.sluice.configFile, 'utf8')).streams.config;
+    const dc2 = await kafka.start({ config: { streams: { config: streamsLocation, topic_prefix: 'dc2.' } } });
+    await Promise.all([waitForReady(dc1.url, 200, 20_000), waitForReady(dc2.url, 200, 20_000)]);
+    const stream = dc1.plain;
+    await post(dc1, stream, ['warm-up']);
+    await post(dc2, stream, ['warm-up']);
+
+    const run = tag();
+    const reader = openSse(dc1.url, `/v2/stream/${stream}`);
+    await reader.opened;
+    await post(dc1, stream, [`${run}-1a`, `${run}-1b`]);
+    await post(dc2, stream, [`${run}-2a`, `${run}-2b`]);
+    await reader.waitForEvents(4, 15_000);
+    reader.close();
+    const seen = reader.events.map((e) => JSON.parse(e.data).test).sort();
+    assert.deepEqual(seen, [`${run}-1a`, `${run}-1b`, `${run}-2a`, `${run}-2b`]);
+    const lastId = JSON.parse(reader.events[3]!.id);
+    assert.deepEqual(lastId.map((m: { topic: string }) => m.topic).sort(), [`dc1.${stream}`, `dc2.${stream}`]);
+
+    await post(dc2, stream, [`${run}-2c`]);
+    await post(dc1, stream, [`${run}-1c`]);
+    const resumed = openSse(dc1.url, `/v2/stream/${stream}`, { 'Last-Event-ID': reader.events[3]!.id });
+    await resumed.waitForEvents(2, 15_000);
+    resumed.close();
+    assert.deepEqual(resumed.events.map((e) => JSON.parse(e.data).test).sort(), [`${run}-1c`, `${run}-2c`]);
+  });
+
+  it('with eventstreams.port the route is served on that listener only', async () => {
+    const k = await kafka.start({ config: ({ plain }) => ({ eventstreams: { enabled: true, port: 0, allowed_streams: [plain] } }) });
+    await waitForReady(k.url, 200, 20_000);
+    await post(k, k.plain, ['warm-up']);
+    const port = k.sluice.logs.find((l) => l.msg === 'listening')?.eventstreams_port;
+    assert.equal(typeof port, 'number');
+    assert.notEqual(port, k.sluice.port);
+    const own = openSse(`http://127.0.0.1:${port}`, `/v2/stream/${k.plain}`);
+    await own.opened;
+    assert.equal(own.status, 200);
+    await post(k, k.plain, ['on-own-port']);
+    await own.waitForEvents(1, 15_000);
+    own.close();
+    assert.equal((await request(k.url, `/v2/stream/${k.plain}`)).status, 404, 'not on the intake port');
+    assert.equal((await request(`http://127.0.0.1:${port}`, '/v1/stream-configs')).status, 404, 'nothing else on the stream port');
+  });
+});
+
+describe('§10 EventStreams without Kafka', () => {
+  const s = useSluice({ config: { eventstreams: { enabled: true, allowed_streams: ['test.event'] } } });
+
+  it('the file sink and no eventstreams.kafka.conf: 503 with a problem body naming the missing setting', async () => {
+    const r = await request(s.url, '/v2/stream/test.event');
+    assert.equal(r.status, 503);
+    assert.equal(r.body.type, 'urn:sluice:problem:StreamSourceUnavailable');
+    assert.match(r.body.detail, /bootstrap\.servers/);
+  });
+});
+
+describe('§10 EventStreams disabled (the default)', () => {
+  const s = useSluice();
+
+  it('GET /v2/stream/… is not routed: 404', async () => {
+    assert.equal((await request(s.url, '/v2/stream/test.event')).status, 404);
+  });
+});

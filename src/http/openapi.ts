@@ -5,7 +5,24 @@ const problemResponse = (description: string) => ({ description, content: { 'app
 const eventsResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/EventResults' } } } });
 const jsonOk = (description: string) => ({ description, content: { 'application/json': { schema: { type: 'object' } } } });
 
-export function openApiDocument(info: { name: string; version: string; description: string }, metricsPath: string | null): unknown {
+const eventStreamsPath = {
+  get: {
+    summary: 'Server-Sent Events of the named streams, read from Kafka',
+    parameters: [
+      { name: 'streams', in: 'path', required: true, schema: { type: 'string' }, description: 'Comma-separated names from eventstreams.allowed_streams' },
+      { name: 'since', in: 'query', schema: { type: 'string' }, description: 'Start at this time: ISO-8601 or epoch milliseconds' },
+      { name: 'Last-Event-ID', in: 'header', schema: { type: 'string' }, description: 'Resume after this event id (JSON array of {topic, partition, offset|timestamp})' },
+    ],
+    responses: {
+      '200': { description: 'event: message, id: <positions>, data: <event JSON>; keep-alive comments', content: { 'text/event-stream': {} } },
+      '400': problemResponse('Unknown or disallowed stream, bad since or Last-Event-ID'),
+      '429': problemResponse('Too many clients (in total or from this address); see Retry-After'),
+      '503': problemResponse('No Kafka configured, or Kafka unreachable'),
+    },
+  },
+};
+
+export function openApiDocument(info: { name: string; version: string; description: string }, metricsPath: string | null, servesStreams: boolean): unknown {
   return {
     openapi: '3.0.3',
     info: { title: info.name, version: info.version, description: info.description },
@@ -41,6 +58,8 @@ export function openApiDocument(info: { name: string; version: string; descripti
           responses: { '200': jsonOk('Settings of the named streams that are configured') },
         },
       },
+      // Present when EventStreams is enabled on this listener.
+      ...(servesStreams ? { '/v2/stream/{streams}': eventStreamsPath } : {}),
       // Absent when metrics.port moves scrapes to a listener of their own.
       ...(metricsPath === null ? {} : { [metricsPath]: { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': {} } } } } } }),
       '/healthz': { get: { summary: 'Liveness', responses: { '200': jsonOk('Alive') } } },

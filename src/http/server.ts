@@ -60,7 +60,7 @@ export class HttpServer {
     this.get('/_info', () => jsonReply(200, this.deps.info));
     this.get('/robots.txt', () => ({ status: 200, contentType: 'text/plain', body: 'User-agent: *\nDisallow: /\n' }));
     this.get('/', (_res, req) =>
-      req.getQuery() === 'spec' ? jsonReply(200, openApiDocument(this.deps.info, config.metrics.port === null ? config.metrics.path : null)) : notFound(req),
+      req.getQuery() === 'spec' ? jsonReply(200, openApiDocument(this.deps.info, config.metrics.port === null ? config.metrics.path : null, this.deps.eventStreams !== null)) : notFound(req),
     );
     this.app.options('/*', (res, req) => this.preflight(res, req));
     this.app.any('/*', (res, req) => this.send(res, this.meta(req), notFound(req)));

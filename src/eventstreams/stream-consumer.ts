@@ -19,7 +19,6 @@ const CONNECTION_KEY = /^(bootstrap\.servers|metadata\.broker\.list|security\.pr
 const LIGHT_DEFAULTS: RdkafkaConf = {
   'queued.max.messages.kbytes': 1024,
   'queued.min.messages': 1000,
-  'fetch.wait.max.ms': 100,
   'statistics.interval.ms': 0,
   'log.connection.close': false,
 };

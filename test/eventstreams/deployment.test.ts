@@ -1,6 +1,7 @@
 /**
  * DESIGN.md §10 deployment choices: one topic per topic prefix (a stream spread over datacenters),
- * a listener of its own (eventstreams.port), and clear answers when the route is off or has no Kafka.
+ * a listener of its own (eventstreams.port), shutdown with streams open, and clear answers when the
+ * route is off or has no Kafka.
  */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -62,6 +63,19 @@ describe('§10 EventStreams deployments', { timeout: 120_000 }, () => {
     own.close();
     assert.equal((await request(k.url, `/v2/stream/${k.plain}`)).status, 404, 'not on the intake port');
     assert.equal((await request(`http://127.0.0.1:${port}`, '/v1/stream-configs')).status, 404, 'nothing else on the stream port');
+  });
+
+  it('SIGTERM ends open streams and closes their consumers; the process exits 0', async () => {
+    const k = await kafka.start({ config: ({ plain }) => ({ eventstreams: { enabled: true, allowed_streams: [plain] } }) });
+    await waitForReady(k.url, 200, 20_000);
+    await post(k, k.plain, ['warm-up']);
+    const readers = [openSse(k.url, `/v2/stream/${k.plain}`), openSse(k.url, `/v2/stream/${k.plain}`)];
+    await Promise.all(readers.map((r) => r.opened));
+    const started = Date.now();
+    assert.equal(await k.sluice.stop(), 0);
+    await Promise.all(readers.map((r) => r.closed));
+    assert.ok(Date.now() - started < 10_000, `stopped in ${Date.now() - started} ms`);
+    assert.ok(k.sluice.logs.some((l) => l.msg === 'shut down'));
   });
 });
 

@@ -51,6 +51,7 @@ export const RequestKinds = Object.freeze({
   EmptyBody: requestKind('EmptyBody', 400, 'Request body holds no events'),
   UnknownStream: requestKind('UnknownStream', 400, 'Stream not available for consumption'),
   BadResumePosition: requestKind('BadResumePosition', 400, 'Bad since parameter or Last-Event-ID'),
+  BadFilter: requestKind('BadFilter', 400, 'Bad filter parameter'),
   NotFound: requestKind('NotFound', 404, 'Not found'),
   RequestTimeout: requestKind('RequestTimeout', 408, 'Request body not received in time'),
   PayloadTooLarge: requestKind('PayloadTooLarge', 413, 'Request body too large'),

@@ -9,6 +9,7 @@ import type { Metrics } from '../metrics';
 import { RequestKinds } from '../outcomes';
 import type { StreamTable } from '../streams/stream-config';
 import { ClientLimits } from './client-limits';
+import { EventFilter } from './event-filter';
 import { parseResume, type ResumeRequest } from './resume';
 import { SseSession, type DisconnectReason, type SessionOptions } from './session';
 import { consumerConf, StreamConsumer } from './stream-consumer';
@@ -30,6 +31,7 @@ interface Admitted {
   readonly meta: ResponseMeta;
   readonly selection: StreamSelection;
   readonly resume: ResumeRequest;
+  readonly filter: EventFilter | null;
   readonly release: () => void;
 }
 
@@ -83,7 +85,7 @@ export class EventStreamsRoute {
     consumer.open([...admitted.selection.topics.keys()], admitted.resume).then(
       (assignments) => {
         if (aborted) return this.discard(consumer, admitted);
-        session = new SseSession(res, consumer, assignments, admitted.selection.topics, this.sessionOptions, this.deps.metrics, (s, reason) => this.ended(s, reason, consumer, admitted));
+        session = new SseSession(res, consumer, assignments, { topicStreams: admitted.selection.topics, filter: admitted.filter }, this.sessionOptions, this.deps.metrics, (s, reason) => this.ended(s, reason, consumer, admitted));
         this.sessions.add(session);
         this.count(admitted.selection);
         const started = session;
@@ -107,12 +109,14 @@ export class EventStreamsRoute {
     if (!selection.ok) return problemReply(RequestKinds.UnknownStream, selection.error);
     const resume = parseResume(req.getHeader('last-event-id'), req.getQuery('since') ?? '');
     if (!resume.ok) return problemReply(RequestKinds.BadResumePosition, resume.error);
+    const filter = EventFilter.parse(req.getQuery('filter') ?? '');
+    if (!filter.ok) return problemReply(RequestKinds.BadFilter, filter.error);
     const slot = this.limits.acquire(this.deps.clientAddress.of(res, req));
     if (typeof slot === 'string') {
       const retryAfter = String(this.deps.config.eventstreams.retry_after_s);
       return problemReply(RequestKinds.TooManyClients, `${slot} reached`, { limit: slot }, { 'Retry-After': retryAfter });
     }
-    return { meta, selection: selection.value, resume: resume.value, release: slot.release };
+    return { meta, selection: selection.value, resume: resume.value, filter: filter.value, release: slot.release };
   }
 
   private openConsumer(): StreamConsumer {

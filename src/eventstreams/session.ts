@@ -2,6 +2,7 @@ import type { HttpResponse } from 'uWebSockets.js';
 import type { Message } from 'node-rdkafka';
 import type { Counter, Metrics } from '../metrics';
 import { writeHead, type ResponseMeta } from '../http/respond';
+import type { EventFilter } from './event-filter';
 import { encodeEventId, type PartitionMark } from './event-id';
 import { partitionKey } from './start-plan';
 import { SSE_CONTENT_TYPE, SSE_HEADERS, sseComment, sseMessage } from './sse';
@@ -14,6 +15,12 @@ export interface SessionOptions {
   readonly pollIntervalMs: number;
   readonly maxBufferedBytes: number;
   readonly maxStallMs: number;
+}
+
+/** What one client asked for beyond its start position. */
+export interface ClientRequest {
+  readonly topicStreams: ReadonlyMap<string, string>;
+  readonly filter: EventFilter | null;
 }
 
 /** Messages taken per poll: a full batch means more are waiting, so the next poll follows at once. */
@@ -45,14 +52,14 @@ export class SseSession {
     private readonly res: HttpResponse,
     private readonly consumer: StreamConsumer,
     assignments: readonly Assignment[],
-    topicStreams: ReadonlyMap<string, string>,
+    private readonly request: ClientRequest,
     private readonly opts: SessionOptions,
     private readonly metrics: Metrics,
     private readonly onEnd: (session: SseSession, reason: DisconnectReason) => void,
   ) {
     this.marks = assignments.map((a) => ({ topic: a.topic, partition: a.partition, offset: a.offset - 1 }));
     assignments.forEach((a, i) => this.markIndex.set(partitionKey(a), i));
-    for (const [topic, stream] of topicStreams) this.sentCounters.set(topic, metrics.sseEvents.labels(stream));
+    for (const [topic, stream] of request.topicStreams) this.sentCounters.set(topic, metrics.sseEvents.labels(stream));
     this.keepaliveTimer = setInterval(() => this.keepalive(), opts.keepaliveMs).unref();
   }
 
@@ -100,7 +107,9 @@ export class SseSession {
       const i = this.markIndex.get(partitionKey(message));
       if (i === undefined) continue;
       this.marks[i] = { topic: message.topic, partition: message.partition, offset: message.offset };
-      this.write(sseMessage(encodeEventId(this.marks), message.value?.toString('utf8') ?? 'null'));
+      const data = message.value?.toString('utf8') ?? 'null';
+      if (this.request.filter !== null && !this.request.filter.matches(data)) continue;
+      this.write(sseMessage(encodeEventId(this.marks), data));
       this.sentCounters.get(message.topic)?.inc();
     }
   }

@@ -11,11 +11,12 @@ const eventStreamsPath = {
     parameters: [
       { name: 'streams', in: 'path', required: true, schema: { type: 'string' }, description: 'Comma-separated names from eventstreams.allowed_streams' },
       { name: 'since', in: 'query', schema: { type: 'string' }, description: 'Start at this time: ISO-8601 or epoch milliseconds' },
+      { name: 'filter', in: 'query', schema: { type: 'string' }, description: 'Only events whose field equals a value: <dotted.path>:<value>' },
       { name: 'Last-Event-ID', in: 'header', schema: { type: 'string' }, description: 'Resume after this event id (JSON array of {topic, partition, offset|timestamp})' },
     ],
     responses: {
       '200': { description: 'event: message, id: <positions>, data: <event JSON>; keep-alive comments', content: { 'text/event-stream': {} } },
-      '400': problemResponse('Unknown or disallowed stream, bad since or Last-Event-ID'),
+      '400': problemResponse('Unknown or disallowed stream; bad since, Last-Event-ID or filter'),
       '429': problemResponse('Too many clients (in total or from this address); see Retry-After'),
       '503': problemResponse('No Kafka configured, or Kafka unreachable'),
     },

@@ -9,7 +9,8 @@ import { EventSource } from 'eventsource';
 import { metricValue } from '../helpers/metrics';
 import { sleep } from '../helpers/server';
 import { openSse } from '../helpers/sse';
-import { kafkaFixture, tag, waitFor, waitForReady, type KafkaSluice } from '../kafka/support';
+import { postEvents } from '../helpers/http';
+import { kafkaFixture, markedEvent, tag, waitFor, waitForReady, type KafkaSluice } from '../kafka/support';
 import { gaugeSettles, post } from './support';
 
 interface IdEntry {
@@ -146,6 +147,24 @@ describe('§10 EventStreams: GET /v2/stream/{streams}', { timeout: 120_000 }, ()
     }
   });
 
+  it('?filter=meta.domain:<value> sends only matching events, and their ids still resume past the skipped ones', async () => {
+    const k = await sluice();
+    const run = tag();
+    const reader = openSse(k.url, `/v2/stream/${k.plain}?filter=meta.domain:a.example`);
+    await reader.opened;
+    for (const [i, domain] of ['a.example', 'b.example', 'a.example', 'b.example'].entries()) {
+      const r = await postEvents(k.url, [markedEvent(k.plain, `${run}-${i}`, {}, { domain })]);
+      assert.equal(r.status, 201, r.text);
+    }
+    await reader.waitForEvents(2, EVENT_WAIT_MS);
+    await sleep(300);
+    reader.close();
+    assert.deepEqual(markers(reader.events), [`${run}-0`, `${run}-2`]);
+    const first: IdEntry[] = JSON.parse(reader.events[0]!.id);
+    const second: IdEntry[] = JSON.parse(reader.events[1]!.id);
+    assert.equal(second[0]!.offset - first[0]!.offset, 2, 'the skipped event is counted in the position');
+  });
+
   it('keep-alive comments are sent while no events flow', async () => {
     const k = await sluice();
     const reader = openSse(k.url, `/v2/stream/${k.plain}`);
@@ -164,6 +183,7 @@ describe('§10 EventStreams: GET /v2/stream/{streams}', { timeout: 120_000 }, ()
       [`/v2/stream/${k.plain}?since=yesterday`, {}, 'BadResumePosition'],
       [`/v2/stream/${k.plain}?since=2024-13-45T99:00:00Z`, {}, 'BadResumePosition'],
       [`/v2/stream/${k.plain}`, { 'Last-Event-ID': 'not json' }, 'BadResumePosition'],
+      [`/v2/stream/${k.plain}?filter=nocolon`, {}, 'BadFilter'],
       [`/v2/stream/${k.plain}`, { 'Last-Event-ID': '[{"topic":"x","partition":-3,"offset":1}]' }, 'BadResumePosition'],
     ];
     for (const [path, headers, errorType] of cases) {

@@ -1,7 +1,8 @@
 /**
  * DESIGN.md §10, the pure parts: event ids round-trip and bad ones are refused with a reason; `since`
  * accepts epoch ms and ISO-8601 only; each partition starts after its Last-Event-ID entry, else at
- * `since`, else at the end; streams map to one topic per prefix; connection limits count per address.
+ * `since`, else at the end; streams map to one topic per prefix; connection limits count per address;
+ * filters compare one field as text.
  */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -10,6 +11,7 @@ import { parseResume, parseSince } from '../../src/eventstreams/resume';
 import { planStart } from '../../src/eventstreams/start-plan';
 import { StreamTopics } from '../../src/eventstreams/stream-topics';
 import { ClientLimits } from '../../src/eventstreams/client-limits';
+import { EventFilter } from '../../src/eventstreams/event-filter';
 import { sseMessage } from '../../src/eventstreams/sse';
 import { StreamTable } from '../../src/streams/stream-config';
 
@@ -114,5 +116,30 @@ describe('§10 SSE framing', () => {
   it('a message is event, id and data lines; line breaks in data become more data lines', () => {
     assert.equal(sseMessage('[1]', '{"a":1}'), 'event: message\nid: [1]\ndata: {"a":1}\n\n');
     assert.equal(sseMessage('[1]', 'x\ny\r\nz'), 'event: message\nid: [1]\ndata: x\ndata: y\ndata: z\n\n');
+  });
+});
+
+describe('§10 ?filter=', () => {
+  function filter(text: string): EventFilter {
+    const parsed = EventFilter.parse(text);
+    assert.ok(parsed.ok && parsed.value !== null, text);
+    return parsed.value;
+  }
+
+  it('matches the field at the dotted path, compared as text', () => {
+    const event = JSON.stringify({ meta: { domain: 'en.wikipedia.org' }, page_namespace: 0, bot: false, tags: ['a'] });
+    assert.equal(filter('meta.domain:en.wikipedia.org').matches(event), true);
+    assert.equal(filter('meta.domain:de.wikipedia.org').matches(event), false);
+    assert.equal(filter('page_namespace:0').matches(event), true);
+    assert.equal(filter('bot:false').matches(event), true);
+    assert.equal(filter('meta.missing:x').matches(event), false);
+    assert.equal(filter('tags:a').matches(event), false, 'only scalar fields match');
+    assert.equal(filter('meta.domain.length:16').matches(event), false, 'no properties of strings');
+    assert.equal(filter('x:a:b').matches(JSON.stringify({ x: 'a:b' })), true, 'the value may hold colons');
+  });
+
+  it('no filter is null; a filter without a path is refused', () => {
+    assert.deepEqual(EventFilter.parse(''), { ok: true, value: null });
+    for (const bad of ['nocolon', ':value', 'a..b:x', '.a:x']) assert.equal(EventFilter.parse(bad).ok, false, bad);
   });
 });

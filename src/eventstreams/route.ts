@@ -48,6 +48,8 @@ export class EventStreamsRoute {
   private readonly allowed: ReadonlySet<string>;
   private readonly sessionOptions: SessionOptions;
   private readonly closingConsumers = new Set<Promise<void>>();
+  /** Set at shutdown: consumers still opening are closed instead of starting a stream. */
+  private closing = false;
 
   constructor(private readonly deps: EventStreamsDeps) {
     const { config } = deps;
@@ -67,6 +69,7 @@ export class EventStreamsRoute {
 
   /** Ends every stream (shutdown) and resolves once their consumers are closed. */
   async close(): Promise<void> {
+    this.closing = true;
     for (const session of [...this.sessions]) session.end('shutdown');
     await Promise.all(this.closingConsumers);
   }
@@ -85,6 +88,10 @@ export class EventStreamsRoute {
     consumer.open([...admitted.selection.topics.keys()], admitted.resume).then(
       (assignments) => {
         if (aborted) return this.discard(consumer, admitted);
+        if (this.closing) {
+          this.discard(consumer, admitted);
+          return res.cork(() => this.reply(res, meta, problemReply(RequestKinds.ShuttingDown, 'shutting down')));
+        }
         session = new SseSession(res, consumer, assignments, { topicStreams: admitted.selection.topics, filter: admitted.filter }, this.sessionOptions, this.deps.metrics, (s, reason) => this.ended(s, reason, consumer, admitted));
         this.sessions.add(session);
         this.count(admitted.selection);

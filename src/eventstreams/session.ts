@@ -31,17 +31,23 @@ const DRAIN_NUDGE = ':\n\n';
 
 /**
  * One EventStreams client: polls its consumer and writes each message as an SSE event whose id
- * carries every partition's position. While uWS holds unsent bytes (write() returned false) polling
- * stops, so a slow client slows its own consumer. A client is disconnected when more than
- * maxBufferedBytes pile up behind the chunk that backed up (memory per client stays bounded), or when
- * its socket has not drained within maxStallMs (a reader that stopped must not hold a consumer forever).
+ * carries every partition's position. Once uWS holds unsent bytes (write() returned false) the
+ * consumer is not polled, and the batch in hand is written on only until maxBufferedBytes more are
+ * buffered: per client, memory holds at most that, one event, and one poll's batch, so a burst slows a
+ * slow reader's own consumer instead of growing a buffer. A socket that has not drained within
+ * maxStallMs is disconnected (a reader that stopped must not hold a consumer for ever).
  */
 export class SseSession {
   private ended = false;
   private backedUp = false;
-  /** Bytes written after the chunk that backed up, until the socket drains: with that chunk, a bound of what uWS buffers. */
+  /** Bytes written after the chunk that backed up, until the socket drains: with that chunk, what uWS buffers at most. */
   private pendingBytes = 0;
   private pollTimer: NodeJS.Timeout | null = null;
+  /** A poll is scheduled or in flight: one chain of polls at a time keeps each partition's order. */
+  private polling = false;
+  /** The last poll's messages; those from `next` on wait for the socket to drain. */
+  private batch: readonly Message[] = [];
+  private next = 0;
   private stallTimer: NodeJS.Timeout | null = null;
   private readonly keepaliveTimer: NodeJS.Timeout;
   private readonly marks: PartitionMark[];
@@ -85,7 +91,8 @@ export class SseSession {
   }
 
   private schedulePoll(delayMs: number): void {
-    if (this.ended || this.backedUp) return;
+    if (this.ended || this.backedUp || this.polling) return;
+    this.polling = true;
     this.pollTimer = setTimeout(() => this.poll(), delayMs);
   }
 
@@ -93,25 +100,33 @@ export class SseSession {
     this.pollTimer = null;
     this.consumer.poll(POLL_BATCH).then(
       (messages) => {
+        this.polling = false;
         if (this.ended) return;
-        if (messages.length > 0) this.res.cork(() => this.send(messages));
-        this.schedulePoll(messages.length === POLL_BATCH ? 0 : this.opts.pollIntervalMs);
+        this.batch = messages;
+        this.next = 0;
+        this.res.cork(() => this.flush());
       },
       () => this.end('kafka_error'),
     );
   }
 
-  private send(messages: readonly Message[]): void {
-    for (const message of messages) {
-      if (this.ended) return;
-      const i = this.markIndex.get(partitionKey(message));
-      if (i === undefined) continue;
-      this.marks[i] = { topic: message.topic, partition: message.partition, offset: message.offset };
-      const data = message.value?.toString('utf8') ?? 'null';
-      if (this.request.filter !== null && !this.request.filter.matches(data)) continue;
-      this.write(sseMessage(encodeEventId(this.marks), data));
-      this.sentCounters.get(message.topic)?.inc();
+  /** Writes the batch on until the client is backed up by maxBufferedBytes; polls again once it is all written. */
+  private flush(): void {
+    while (this.next < this.batch.length) {
+      if (this.ended || (this.backedUp && this.pendingBytes >= this.opts.maxBufferedBytes)) return;
+      this.send(this.batch[this.next++]!);
     }
+    this.schedulePoll(this.batch.length === POLL_BATCH ? 0 : this.opts.pollIntervalMs);
+  }
+
+  private send(message: Message): void {
+    const i = this.markIndex.get(partitionKey(message));
+    if (i === undefined) return;
+    this.marks[i] = { topic: message.topic, partition: message.partition, offset: message.offset };
+    const data = message.value?.toString('utf8') ?? 'null';
+    if (this.request.filter !== null && !this.request.filter.matches(data)) return;
+    this.write(sseMessage(encodeEventId(this.marks), data));
+    this.sentCounters.get(message.topic)?.inc();
   }
 
   private write(chunk: string): void {
@@ -120,7 +135,6 @@ export class SseSession {
     const flushed = this.res.write(chunk);
     if (this.backedUp) {
       this.pendingBytes += bytes;
-      if (this.pendingBytes > this.opts.maxBufferedBytes) this.end('slow_client');
     } else if (!flushed) {
       // Part of this chunk is buffered; what follows it until the socket drains is counted.
       this.backedUp = true;
@@ -135,7 +149,7 @@ export class SseSession {
       this.backedUp = false;
       this.pendingBytes = 0;
       this.clearStallTimer();
-      this.schedulePoll(0);
+      this.flush();
     }
     return flushed;
   }

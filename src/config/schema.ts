@@ -159,6 +159,7 @@ export const configSchema = {
         poll_interval_ms: { ...positiveInt, default: 100 },
         max_buffered_bytes: { ...positiveInt, default: 4194304 },
         max_stall_ms: { ...positiveInt, default: 30000 },
+        discovery_interval_ms: { ...positiveInt, default: 30000 },
       },
     },
     metrics: {

@@ -81,6 +81,7 @@ export interface Config {
     readonly poll_interval_ms: number;
     readonly max_buffered_bytes: number;
     readonly max_stall_ms: number;
+    readonly discovery_interval_ms: number;
   };
   /** `port` null: metrics are served by the intake listener; otherwise by a listener of their own on `listen.host`. */
   readonly metrics: { readonly path: string; readonly port: number | null };

@@ -59,7 +59,7 @@ export class EventStreamsRoute {
     this.limits = new ClientLimits(es.max_clients, es.max_clients_per_ip);
     this.warnings = new RateLimitedLog(deps.log);
     this.allowed = new Set(es.allowed_streams);
-    this.sessionOptions = { keepaliveMs: es.keepalive_ms, pollIntervalMs: es.poll_interval_ms, maxBufferedBytes: es.max_buffered_bytes, maxStallMs: es.max_stall_ms };
+    this.sessionOptions = { keepaliveMs: es.keepalive_ms, pollIntervalMs: es.poll_interval_ms, maxBufferedBytes: es.max_buffered_bytes, maxStallMs: es.max_stall_ms, discoveryIntervalMs: es.discovery_interval_ms };
   }
 
   /** Mounts the route on a uWS app. */

@@ -15,6 +15,7 @@ export interface SessionOptions {
   readonly pollIntervalMs: number;
   readonly maxBufferedBytes: number;
   readonly maxStallMs: number;
+  readonly discoveryIntervalMs: number;
 }
 
 /** What one client asked for beyond its start position. */
@@ -50,6 +51,8 @@ export class SseSession {
   private next = 0;
   private stallTimer: NodeJS.Timeout | null = null;
   private readonly keepaliveTimer: NodeJS.Timeout;
+  private readonly discoveryTimer: NodeJS.Timeout;
+  private discovering = false;
   private readonly marks: PartitionMark[];
   private readonly markIndex = new Map<string, number>();
   private readonly sentCounters = new Map<string, Counter>();
@@ -67,6 +70,7 @@ export class SseSession {
     assignments.forEach((a, i) => this.markIndex.set(partitionKey(a), i));
     for (const [topic, stream] of request.topicStreams) this.sentCounters.set(topic, metrics.sseEvents.labels(stream));
     this.keepaliveTimer = setInterval(() => this.keepalive(), opts.keepaliveMs).unref();
+    this.discoveryTimer = setInterval(() => this.discover(), opts.discoveryIntervalMs).unref();
   }
 
   /** Sends the head and the opening comment; call corked, while the request is still open. */
@@ -82,6 +86,7 @@ export class SseSession {
     if (this.ended) return;
     this.ended = true;
     clearInterval(this.keepaliveTimer);
+    clearInterval(this.discoveryTimer);
     this.clearStallTimer();
     if (this.pollTimer !== null) clearTimeout(this.pollTimer);
     // A slow client's buffer is dropped rather than flushed; others get a clean end of stream.
@@ -152,6 +157,22 @@ export class SseSession {
       this.flush();
     }
     return flushed;
+  }
+
+  /** Picks up partitions created since the client connected; a failed look-up is retried next interval. */
+  private discover(): void {
+    if (this.discovering) return;
+    this.discovering = true;
+    const settle = (): void => {
+      this.discovering = false;
+    };
+    this.consumer.discover([...this.request.topicStreams.keys()], new Set(this.markIndex.keys())).then((added) => {
+      settle();
+      for (const a of added) {
+        this.markIndex.set(partitionKey(a), this.marks.length);
+        this.marks.push({ topic: a.topic, partition: a.partition, offset: a.offset - 1 });
+      }
+    }, settle);
   }
 
   private clearStallTimer(): void {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { KafkaConsumer, type LibrdKafkaError, type Message, type Metadata } from 'node-rdkafka';
+import { KafkaConsumer, type LibrdKafkaError, type Message, type Metadata, type WatermarkOffsets } from 'node-rdkafka';
 import type { Config, RdkafkaConf } from '../config/types';
-import { planStart, type PartitionStart, type TopicPartition } from './start-plan';
+import { partitionKey, planStart, type PartitionStart, type TopicPartition } from './start-plan';
 import type { ResumeRequest } from './resume';
 
 /** Where a partition is read from: the next offset to deliver. */
@@ -65,12 +65,22 @@ export class StreamConsumer {
 
   /** Connects, looks up the start offset of every partition of `topics`, and assigns them. */
   async open(topics: readonly string[], resume: ResumeRequest): Promise<Assignment[]> {
-    const metadata = await this.track(this.connect(topics[0]!));
-    const wanted = new Set(topics);
-    // A topic no event has been produced to yet has no partitions: it is skipped.
-    const partitions = metadata.topics.filter((t) => wanted.has(t.name)).flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.id })));
-    const assignments = await this.track(this.resolve(planStart(partitions, resume)));
+    await this.track(this.connect(topics[0]!));
+    const assignments = await this.track(this.resolve(planStart(await this.partitionsOf(topics), resume)));
     this.consumer.assign(assignments.map((a) => ({ ...a })));
+    return assignments;
+  }
+
+  /**
+   * Partitions of `topics` that appeared after the others were assigned (a topic's first event, an
+   * added partition), assigned from their first offset: all they hold is newer than the client's start.
+   */
+  async discover(topics: readonly string[], assigned: ReadonlySet<string>): Promise<Assignment[]> {
+    const fresh = (await this.partitionsOf(topics)).filter((p) => !assigned.has(partitionKey(p)));
+    if (fresh.length === 0 || this.closing !== null) return [];
+    const assignments = await this.track(Promise.all(fresh.map(async (p) => ({ ...p, offset: (await this.watermarks(p)).lowOffset }))));
+    if (this.closing !== null) return [];
+    this.consumer.incrementalAssign(assignments.map((a) => ({ ...a })));
     return assignments;
   }
 
@@ -94,19 +104,34 @@ export class StreamConsumer {
     return this.closing;
   }
 
+  /** Registers a call with librdkafka, so close() waits for every one in flight. */
   private track<T>(work: Promise<T>): Promise<T> {
-    this.inflight = work.catch(() => undefined);
+    this.inflight = Promise.all([this.inflight, work.catch(() => undefined)]);
     return work;
   }
 
-  private connect(topic: string): Promise<Metadata> {
+  /** A topic no event has been produced to yet has no partitions. */
+  private async partitionsOf(topics: readonly string[]): Promise<TopicPartition[]> {
+    const wanted = new Set(topics);
+    const found = await this.track(Promise.all(topics.map((topic) => this.metadata(topic))));
+    return found.flatMap((metadata) => metadata.topics.filter((t) => wanted.has(t.name)).flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.id }))));
+  }
+
+  /** Connecting fetches metadata too: of one topic only (node-rdkafka's default is the whole cluster's, per client). */
+  private connect(topic: string): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.consumer.connect({ topic, timeout: this.timeoutMs }, (err, metadata) => (err ? reject(err) : resolve(metadata)));
+      this.consumer.connect({ topic, allTopics: false, timeout: this.timeoutMs }, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  private metadata(topic: string): Promise<Metadata> {
+    return new Promise((resolve, reject) => {
+      this.consumer.getMetadata({ topic, allTopics: false, timeout: this.timeoutMs }, (err, metadata) => (err ? reject(err) : resolve(metadata)));
     });
   }
 
   private async resolve(plan: readonly PartitionStart[]): Promise<Assignment[]> {
-    const highs = await Promise.all(plan.map((p) => this.highWatermark(p)));
+    const highs = await Promise.all(plan.map(async (p) => (await this.watermarks(p)).highOffset));
     const byTime = plan.filter((p) => 'timestamp' in p);
     const timed = byTime.length === 0 ? [] : await this.offsetsForTimes(byTime.map((p) => ({ topic: p.topic, partition: p.partition, offset: (p as { timestamp: number }).timestamp })));
     return plan.map((p, i) => {
@@ -121,9 +146,9 @@ export class StreamConsumer {
     });
   }
 
-  private highWatermark(p: TopicPartition): Promise<number> {
+  private watermarks(p: TopicPartition): Promise<WatermarkOffsets> {
     return new Promise((resolve, reject) => {
-      this.consumer.queryWatermarkOffsets(p.topic, p.partition, this.timeoutMs, (err, offsets) => (err ? reject(err) : resolve(offsets.highOffset)));
+      this.consumer.queryWatermarkOffsets(p.topic, p.partition, this.timeoutMs, (err, offsets) => (err ? reject(err) : resolve(offsets)));
     });
   }
 

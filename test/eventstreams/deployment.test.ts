@@ -1,14 +1,14 @@
 /**
  * DESIGN.md §10 deployment choices: one topic per topic prefix (a stream spread over datacenters),
- * a listener of its own (eventstreams.port), shutdown with streams open, and clear answers when the
- * route is off or has no Kafka.
+ * topics that appear after a client connected, a listener of its own (eventstreams.port), shutdown
+ * with streams open, and clear answers when the route is off or has no Kafka.
  */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { parse } from 'yaml';
 import { request } from '../helpers/http';
-import { useSluice } from '../helpers/server';
+import { sleep, useSluice } from '../helpers/server';
 import { openSse } from '../helpers/sse';
 import { kafkaFixture, tag, waitForReady } from '../kafka/support';
 import { post } from './support';
@@ -63,6 +63,21 @@ describe('§10 EventStreams deployments', { timeout: 120_000 }, () => {
     own.close();
     assert.equal((await request(k.url, `/v2/stream/${k.plain}`)).status, 404, 'not on the intake port');
     assert.equal((await request(`http://127.0.0.1:${port}`, '/v1/stream-configs')).status, 404, 'nothing else on the stream port');
+  });
+
+  it('a stream whose topic does not exist yet opens with no partitions (the topic is not created) and picks it up with its first event', async () => {
+    const k = await kafka.start({ config: ({ keyed }) => ({ eventstreams: { enabled: true, allowed_streams: [keyed], discovery_interval_ms: 300 } }) });
+    await waitForReady(k.url, 200, 20_000);
+    const reader = openSse(k.url, `/v2/stream/${k.keyed}`);
+    await reader.opened;
+    assert.equal(reader.status, 200);
+    await sleep(1000);
+    assert.deepEqual(reader.comments, ['reading 0 partitions'], 'the topic was looked up, not created');
+    await post(k, k.keyed, ['first-ever']);
+    await reader.waitForEvents(1, 15_000);
+    reader.close();
+    assert.equal(JSON.parse(reader.events[0]!.data).test, 'first-ever');
+    assert.deepEqual(JSON.parse(reader.events[0]!.id), [{ topic: k.keyed, partition: 0, offset: 0 }]);
   });
 
   it('SIGTERM ends open streams and closes their consumers; the process exits 0', async () => {

@@ -170,7 +170,7 @@ describe('§10 EventStreams: GET /v2/stream/{streams}', { timeout: 120_000 }, ()
     const reader = openSse(k.url, `/v2/stream/${k.plain}`);
     await reader.opened;
     assert.equal(reader.headers['content-type'], 'text/event-stream; charset=utf-8');
-    await waitFor('3 comments (opening + 2 keep-alives)', 5000, () => reader.comments >= 3);
+    await waitFor('3 comments (opening + 2 keep-alives)', 5000, () => reader.comments.length >= 3);
     reader.close();
   });
 

@@ -18,7 +18,8 @@ export interface SseReader {
   /** The body when the answer was not a stream (an error), else ''. */
   errorBody: string;
   events: SseEvent[];
-  comments: number;
+  /** Comment lines, without the leading colon. */
+  comments: string[];
   /** Resolves once the head arrived (any status). */
   opened: Promise<void>;
   /** Resolves when the server ended or reset the stream. */
@@ -47,7 +48,7 @@ export function openSse(baseUrl: string, pathAndQuery: string, headers: Record<s
     headers: {},
     errorBody: '',
     events: [],
-    comments: 0,
+    comments: [],
     opened: new Promise((r) => (resolveOpened = r)),
     closed: new Promise((r) => (resolveClosed = r)),
     waitForEvents(n, timeoutMs) {
@@ -81,7 +82,7 @@ export function openSse(baseUrl: string, pathAndQuery: string, headers: Record<s
       return;
     }
     if (text.startsWith(':')) {
-      reader.comments++;
+      reader.comments.push(text.slice(1).trim());
       return;
     }
     const colon = text.indexOf(':');

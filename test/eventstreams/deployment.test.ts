@@ -10,7 +10,8 @@ import { parse } from 'yaml';
 import { request } from '../helpers/http';
 import { sleep, useSluice } from '../helpers/server';
 import { openSse } from '../helpers/sse';
-import { kafkaFixture, tag, waitForReady } from '../kafka/support';
+import { metricValue } from '../helpers/metrics';
+import { kafkaFixture, tag, waitFor, waitForReady } from '../kafka/support';
 import { post } from './support';
 
 describe('§10 EventStreams deployments', { timeout: 120_000 }, () => {
@@ -102,6 +103,18 @@ describe('§10 EventStreams without Kafka', () => {
     assert.equal(r.status, 503);
     assert.equal(r.body.type, 'urn:sluice:problem:StreamSourceUnavailable');
     assert.match(r.body.detail, /bootstrap\.servers/);
+  });
+});
+
+describe('§10 EventStreams with Kafka unreachable', () => {
+  const s = useSluice({ config: { eventstreams: { enabled: true, allowed_streams: ['test.event'], kafka: { conf: { 'bootstrap.servers': '127.0.0.1:1' }, timeout_ms: 1000 } } } });
+
+  it('answers 503 after eventstreams.kafka.timeout_ms and closes the consumer it opened', async () => {
+    const r = await request(s.url, '/v2/stream/test.event');
+    assert.equal(r.status, 503);
+    assert.equal(r.body.type, 'urn:sluice:problem:StreamSourceUnavailable');
+    await waitFor('the consumer closed', 20_000, async () => (await metricValue(s.url, 'sluice_eventstreams_consumers')) === 0);
+    assert.equal(await metricValue(s.url, 'sluice_eventstreams_clients'), 0);
   });
 });
 

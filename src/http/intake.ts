@@ -11,7 +11,7 @@ import { BodyReader } from './body-reader';
 import type { ClientAddress } from './client-address';
 import type { Cors } from './cors';
 import { InflightBudget } from './inflight-budget';
-import { problemReply, requestIdOf, writeReply, type Reply, type ResponseMeta } from './respond';
+import { problemReply, responseMeta, writeReply, type Reply, type ResponseMeta } from './respond';
 import { RouteMetrics } from './route-metrics';
 
 const ROUTE = '/v1/events';
@@ -88,8 +88,8 @@ export class IntakeHandler {
   handle(res: HttpResponse, req: HttpRequest): void {
     const startedAt = performance.now();
     const { config } = this.deps;
-    const requestId = requestIdOf(req);
-    const meta: ResponseMeta = { requestId, allowOrigin: this.deps.cors.allowOrigin(req.getHeader('origin')) };
+    const meta = responseMeta(req, this.deps.cors);
+    const requestId = meta.requestId;
     const hasty = HASTY_VALUES.has(new URLSearchParams(req.getQuery() ?? '').get('hasty')?.toLowerCase() ?? '');
     const refusal = this.precheck(req);
     const timing: Timing = { startedAt, hasty, route: this.intakeRoute };

@@ -159,6 +159,20 @@ export function writeBodies(dir: string, workload: Workload, seed = 1): BodiesFi
   return { workload, file, bodies: workload.poolSize, meanBodyBytes: Math.round(totalBytes / workload.poolSize), sampleBody: sampleBody! };
 }
 
+/** The bodies of a pool file, in order. */
+export function readPool(file: string): Buffer[] {
+  const data = fs.readFileSync(file);
+  const bodies: Buffer[] = [];
+  for (let position = 0; position < data.length; ) {
+    const newline = data.indexOf(10, position);
+    const length = Number(data.subarray(position, newline).toString());
+    if (newline < 0 || !Number.isInteger(length)) throw new Error(`${file} is not a pool file (record at byte ${position})`);
+    bodies.push(data.subarray(newline + 1, newline + 1 + length));
+    position = newline + 1 + length;
+  }
+  return bodies;
+}
+
 if (require.main === module) {
   const dir = process.argv[2];
   if (!dir) {

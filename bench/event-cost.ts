@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { WORKLOADS, writeBodies, type WorkloadId } from './bodies';
+import { readPool, WORKLOADS, writeBodies, type WorkloadId } from './bodies';
 import { encodeTask, Task, type TaskInput } from '../src/batching/wire';
 import { loadConfig } from '../src/config/load';
 import { SchemaRepository, repositoryOptions } from '../src/schemas/repository';
@@ -22,18 +22,6 @@ const REPO_ROOT = path.resolve(__dirname, '..', '..');
 /** Requests per task, as the coalescer packs them under load (pool.max_batch_requests is 64). */
 const REQUESTS_PER_TASK = 16;
 const ROUNDS = 5;
-
-function readPool(file: string): Buffer[] {
-  const data = fs.readFileSync(file);
-  const bodies: Buffer[] = [];
-  for (let position = 0; position < data.length; ) {
-    const newline = data.indexOf(10, position);
-    const length = Number(data.subarray(position, newline).toString());
-    bodies.push(data.subarray(newline + 1, newline + 1 + length));
-    position = newline + 1 + length;
-  }
-  return bodies;
-}
 
 /** CPU µs (this process, user + system) per event of `body()`, best of ROUNDS after one warm-up round. */
 async function cpuMicrosPerEvent(events: number, body: () => unknown): Promise<number> {

@@ -8,7 +8,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { WORKLOADS, writeBodies } from '../../bench/bodies';
+import { readPool, WORKLOADS, writeBodies } from '../../bench/bodies';
 import { median } from '../../bench/report';
 import { ensureWrk, runWrk, type WrkSettings } from '../../bench/wrk';
 import { makeTempDir } from '../helpers/server';
@@ -49,15 +49,7 @@ describe('bench load generator', () => {
 
   it('pool files hold length-prefixed records that parse back to the bodies', () => {
     const written = writeBodies(dir, { ...WORKLOADS.invalid50, poolSize: 5 });
-    const data = fs.readFileSync(written.file);
-    let position = 0;
-    const bodies: unknown[][] = [];
-    while (position < data.length) {
-      const newline = data.indexOf(10, position);
-      const length = Number(data.subarray(position, newline).toString());
-      bodies.push(JSON.parse(data.subarray(newline + 1, newline + 1 + length).toString()) as unknown[]);
-      position = newline + 1 + length;
-    }
+    const bodies = readPool(written.file).map((body) => JSON.parse(body.toString()) as unknown[]);
     assert.equal(bodies.length, 5);
     for (const body of bodies) {
       assert.equal(body.length, 50);

@@ -35,8 +35,9 @@ export interface Measurement {
   non2xx: number;
   socketErrors: number;
   requests: number;
-  /** The server's peak RSS (VmHWM) when the case ended: its largest since it started. */
+  /** The server's peak RSS (VmHWM) during the case (or since it started, where it cannot be reset). */
   peakRssMiB: number | null;
+  peakRssPerCase: boolean;
   runs: Run[];
   kafka?: KafkaDelivery;
 }
@@ -98,7 +99,7 @@ export function median(values: number[]): number {
 
 const medianOf = (runs: Run[], pick: (run: Run) => number): number => median(runs.map(pick));
 
-export function summarize(c: Case, runs: Run[], meanBodyBytes: number, offered: number | null, peakRssMiB: number | null): Measurement {
+export function summarize(c: Case, runs: Run[], meanBodyBytes: number, offered: number | null, peakRssMiB: number | null, peakRssPerCase: boolean): Measurement {
   const cpu = runs.map((run) => run.cpuMicrosPerEvent).filter((value): value is number => value !== null);
   const sum = (pick: (run: Run) => number): number => runs.reduce((total, run) => total + pick(run), 0);
   return {
@@ -125,6 +126,7 @@ export function summarize(c: Case, runs: Run[], meanBodyBytes: number, offered: 
     socketErrors: sum((run) => run.socketErrors),
     requests: sum((run) => run.requests),
     peakRssMiB,
+    peakRssPerCase,
     runs,
   };
 }
@@ -163,6 +165,7 @@ const ms = (n: number): string => `${n.toFixed(2)} ms`;
 const orDash = (n: number | null, format: (n: number) => string): string => (n === null ? '-' : format(n));
 
 function ratioCell(report: BenchReport, m: Measurement, label: string): string {
+  if (m.case.load.kind !== 'closed') return '';
   const ratio = report.ratios.find((r) => r.label === `${m.case.target} ${label}` && r.workload === m.workload && r.connections === m.case.connections);
   return ratio ? `${ratio.ratio.toFixed(2)}×` : '';
 }
@@ -178,7 +181,7 @@ export function formatTable(report: BenchReport): string {
     ms(m.median.latencyMs.p99_9),
     m.non2xx > 0 ? `${m.non2xx} (!)` : '0',
     orDash(m.kafka?.serverCpuMicrosPerEvent ?? m.median.cpuMicrosPerEvent, (n) => n.toFixed(2)),
-    orDash(m.peakRssMiB, (n) => `${n.toFixed(0)} MiB`),
+    orDash(m.peakRssMiB, (n) => `${n.toFixed(0)} MiB${m.peakRssPerCase ? '' : ' *'}`),
     ratioCell(report, m, 'vs naive'),
     ratioCell(report, m, 'vs ceiling'),
   ]);

@@ -17,7 +17,7 @@ import { checkTargets } from './goals';
 import { startBroker, TopicCounter, type LocalBroker } from './kafka';
 import { caseLabel, expectedStatus, KAFKA_CONFIG, makePlan, targetNames, type Case, type Plan, type TargetSpec } from './plan';
 import { computeRatios, findClosed, formatTable, kafkaShortfall, summarize, writeReport, type BenchReport, type KafkaDelivery, type Run } from './report';
-import { cpuBusyShare, freePort, processUsage, startScriptServer, startSluice, stopServer, type ProcessUsage, type RunningServer } from './targets';
+import { cpuBusyShare, freePort, processUsage, resetPeakRss, startScriptServer, startSluice, stopServer, type ProcessUsage, type RunningServer } from './targets';
 import { ensureWrk, runWrk, wrkVersion, type WrkResult, type WrkSettings } from './wrk';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -147,6 +147,7 @@ async function measureCase(server: RunningServer, target: TargetSpec, c: Case, b
     rate,
   });
   await checkAccepts(server, bodies, expectedStatus(target, c.workload));
+  const peakIsPerCase = resetPeakRss(server.child.pid);
   console.log(`  ${caseLabel(c)}${rate === null ? '' : ` (${Math.round(rate)} req/s)`}: warm-up ${plan.warmupSeconds} s, ${plan.repetitions} × ${plan.measureSeconds} s`);
   await runWrk(settings(plan.warmupSeconds));
   const pid = server.child.pid;
@@ -160,7 +161,8 @@ async function measureCase(server: RunningServer, target: TargetSpec, c: Case, b
     const wrk = await runWrk(settings(plan.measureSeconds));
     runs.push(toRun(wrk, bodies.workload.eventsPerRequest, before, processUsage(pid)));
   }
-  const measurement = summarize(c, runs, bodies.meanBodyBytes, rate, processUsage(pid) ? processUsage(pid)!.peakRssBytes / 2 ** 20 : null);
+  const peakRss = processUsage(pid)?.peakRssBytes;
+  const measurement = summarize(c, runs, bodies.meanBodyBytes, rate, peakRss === undefined ? null : peakRss / 2 ** 20, peakIsPerCase);
   if (kafka && countBefore) {
     // The span's end is when the topic last grew, so a hasty run's produce work after its 202s counts too.
     let spanEnd = { server: processUsage(pid), broker: processUsage(kafka.broker.pid ?? undefined) };

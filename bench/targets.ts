@@ -163,6 +163,20 @@ export function processUsage(pid: number | undefined): ProcessUsage | null {
   }
 }
 
+/**
+ * Resets a process's peak RSS (VmHWM) to its current RSS (Linux: `5` to /proc/<pid>/clear_refs), so
+ * the next reading is the peak of what came after; false where that is not allowed.
+ */
+export function resetPeakRss(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Share (0..1) of all CPUs' time spent non-idle over `ms`, from /proc/stat; null where there is none. */
 export async function cpuBusyShare(ms: number): Promise<number | null> {
   const read = (): { busy: number; total: number } | null => {

@@ -90,7 +90,8 @@ export class IntakeHandler {
     const { config } = this.deps;
     const meta = responseMeta(req, this.deps.cors);
     const requestId = meta.requestId;
-    const hasty = HASTY_VALUES.has(new URLSearchParams(req.getQuery() ?? '').get('hasty')?.toLowerCase() ?? '');
+    const query = req.getQuery();
+    const hasty = query ? HASTY_VALUES.has(new URLSearchParams(query).get('hasty')?.toLowerCase() ?? '') : false;
     const refusal = this.precheck(req);
     const timing: Timing = { startedAt, hasty, route: this.intakeRoute };
     if (refusal) return this.reply(res, meta, refusal, timing);

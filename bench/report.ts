@@ -1,26 +1,44 @@
-// The results of one bench run: the table printed at the end, and the JSON kept in bench/results/.
+// The results of one bench run: the figures of each case (the median of its repetitions), the ratios
+// the issue asks for, the table printed at the end, and the JSON kept in bench/results/.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { WORKLOADS, type WorkloadId } from './bodies';
+import { caseLabel, type Case } from './plan';
 import type { WrkResult } from './wrk';
 
+/** One measured wrk run. */
+export interface Run {
+  requestsPerSecond: number;
+  /** Events in 2xx-answered requests per second: a fast 503 is not throughput. */
+  eventsPerSecond: number;
+  latencyMs: WrkResult['latencyMs'];
+  requests: number;
+  non2xx: number;
+  socketErrors: number;
+  /** Server CPU (all threads, user + system) per event: equal to CPU seconds per million events. */
+  cpuMicrosPerEvent: number | null;
+  /** wrk's own text report, kept so a surprising figure can be checked by eye. */
+  wrkReport: string;
+}
+
 export interface Measurement {
-  target: string;
+  label: string;
+  case: Case;
   workload: string;
   eventsPerRequest: number;
   meanBodyBytes: number;
-  requestsPerSecond: number;
-  eventsPerSecond: number;
-  latencyMs: WrkResult['latencyMs'];
+  /** Open loop: the arrival rate asked for, in requests/s. */
+  offeredRequestsPerSecond: number | null;
+  /** Per figure, the median over the runs. */
+  median: Omit<Run, 'wrkReport' | 'requests' | 'non2xx' | 'socketErrors'>;
   non2xx: number;
   socketErrors: number;
-  /** Server CPU (all threads) per event during the measured run; null where /proc is not there. */
-  cpuMicrosPerEvent: number | null;
-  peakRssMiB: number | null;
   requests: number;
-  /** wrk's own text report, kept so a surprising figure can be checked by eye. */
-  wrkReport: string;
-  /** Kafka targets: what the answers promised against what the topic holds (high watermark delta). */
+  /** The server's peak RSS (VmHWM) during the case (or since it started, where it cannot be reset). */
+  peakRssMiB: number | null;
+  peakRssPerCase: boolean;
+  runs: Run[];
   kafka?: KafkaDelivery;
 }
 
@@ -28,65 +46,113 @@ export interface KafkaDelivery {
   topic: string;
   /** The status each accepted request got (201 guaranteed, 202 hasty). */
   status: number;
-  /** Events in the requests wrk counted as answered with a 2xx. */
+  /** Events in the requests wrk counted as answered with a 2xx, over all runs of the case. */
   acknowledgedEvents: number;
-  /** Messages added to the topic from just before the measured run until it stopped growing after it. */
+  /** Messages added to the topic from just before the first run until it stopped growing after the last. */
   producedEvents: number;
-  /** False when, before or after the run, Sluice still had work in flight at the bench's time limit (45 s). */
+  /** False when, before or after, Sluice still had work in flight at the bench's time limit (45 s). */
   settled: boolean;
-  /** Seconds from the end of the measured run to the last message reaching the topic. */
+  /** Seconds from the end of the last run to the last message reaching the topic. */
   drainSeconds: number;
-  /** producedEvents over the measured run plus the drain: the rate events really went into Kafka. */
-  producedPerSecond: number;
-  /** The broker's CPU (all its threads) per event in Kafka, same span as the server's; it shares the CPUs. */
+  /** The broker's CPU (all its threads) per event in Kafka; it shares the CPUs with Sluice and wrk. */
   brokerCpuMicrosPerEvent: number | null;
+  /** Sluice's CPU per event in Kafka, up to the moment the topic last grew (so hasty produce work counts). */
+  serverCpuMicrosPerEvent: number | null;
 }
 
 export interface Failure {
-  target: string;
-  workload?: string;
+  label: string;
   error: string;
+}
+
+export interface Ratio {
+  label: string;
+  workload: string;
+  connections: number;
+  ratio: number;
+}
+
+export interface TargetCheck {
+  goal: string;
+  met: boolean | null;
+  measured: string;
 }
 
 export interface BenchReport {
   startedAt: string;
+  command: string;
   mode: 'quick' | 'default';
-  settings: { threads: number; connections: number; warmupSeconds: number; measureSeconds: number };
+  settings: { wrkThreads: number; warmupSeconds: number; measureSeconds: number; repetitions: number };
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; wrk: string; commit: string; cpuBusyBeforeStart: number | null };
-  /** Kafka targets only: the broker the bench started and the topic it counted. */
   kafka?: { bootstrap: string; topic: string; config: string };
   measurements: Measurement[];
-  /** Each Sluice target's events/s divided by the ceiling's, per workload. */
-  ratios: { target: string; workload: string; overCeiling: number }[];
-  /** events/s of one target over another's, same workload: kafka / null sink, hasty / guaranteed. */
-  comparisons: { label: string; workload: string; ratio: number }[];
+  ratios: Ratio[];
+  targets: TargetCheck[];
   failures: Failure[];
 }
 
-export function overCeiling(measurements: Measurement[]): BenchReport['ratios'] {
-  const ratios: BenchReport['ratios'] = [];
-  for (const m of measurements.filter((m) => m.target !== 'ceiling')) {
-    const ceiling = measurements.find((c) => c.target === 'ceiling' && c.workload === m.workload);
-    if (ceiling && ceiling.eventsPerSecond > 0) ratios.push({ target: m.target, workload: m.workload, overCeiling: m.eventsPerSecond / ceiling.eventsPerSecond });
-  }
-  return ratios;
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
-/** The pairs the issue asks about, where both were measured on the same workload in this run. */
-const COMPARED: readonly { label: string; numerator: string; denominator: string }[] = [
-  { label: 'kafka / null sink', numerator: 'kafka', denominator: 'sluice' },
-  { label: 'hasty / guaranteed', numerator: 'kafka-hasty', denominator: 'kafka' },
-];
+const medianOf = (runs: Run[], pick: (run: Run) => number): number => median(runs.map(pick));
 
-export function comparisons(measurements: Measurement[]): BenchReport['comparisons'] {
-  const result: BenchReport['comparisons'] = [];
-  for (const { label, numerator, denominator } of COMPARED) {
-    for (const top of measurements.filter((m) => m.target === numerator)) {
-      const bottom = measurements.find((m) => m.target === denominator && m.workload === top.workload);
-      if (bottom && bottom.eventsPerSecond > 0) result.push({ label, workload: top.workload, ratio: top.eventsPerSecond / bottom.eventsPerSecond });
+export function summarize(c: Case, runs: Run[], meanBodyBytes: number, offered: number | null, peakRssMiB: number | null, peakRssPerCase: boolean): Measurement {
+  const cpu = runs.map((run) => run.cpuMicrosPerEvent).filter((value): value is number => value !== null);
+  const sum = (pick: (run: Run) => number): number => runs.reduce((total, run) => total + pick(run), 0);
+  return {
+    label: caseLabel(c),
+    case: c,
+    workload: WORKLOADS[c.workload].name,
+    eventsPerRequest: WORKLOADS[c.workload].eventsPerRequest,
+    meanBodyBytes,
+    offeredRequestsPerSecond: offered,
+    median: {
+      requestsPerSecond: medianOf(runs, (run) => run.requestsPerSecond),
+      eventsPerSecond: medianOf(runs, (run) => run.eventsPerSecond),
+      latencyMs: {
+        mean: medianOf(runs, (run) => run.latencyMs.mean),
+        max: Math.max(...runs.map((run) => run.latencyMs.max)),
+        p50: medianOf(runs, (run) => run.latencyMs.p50),
+        p90: medianOf(runs, (run) => run.latencyMs.p90),
+        p99: medianOf(runs, (run) => run.latencyMs.p99),
+        p99_9: medianOf(runs, (run) => run.latencyMs.p99_9),
+      },
+      cpuMicrosPerEvent: cpu.length ? median(cpu) : null,
+    },
+    non2xx: sum((run) => run.non2xx),
+    socketErrors: sum((run) => run.socketErrors),
+    requests: sum((run) => run.requests),
+    peakRssMiB,
+    peakRssPerCase,
+    runs,
+  };
+}
+
+/** The closed-loop measurement of `target` on the same workload and connections, if this run has one. */
+export function findClosed(measurements: Measurement[], target: string, workload: WorkloadId, connections: number): Measurement | undefined {
+  return measurements.find((m) => m.case.target === target && m.case.workload === workload && m.case.connections === connections && m.case.load.kind === 'closed');
+}
+
+const BASELINES = [
+  { label: 'vs naive', baseline: 'naive' },
+  { label: 'vs ceiling', baseline: 'ceiling' },
+] as const;
+
+/** Each Sluice closed-loop case's events/s over the naive gateway's and the ceiling's on the same workload and connections. */
+export function computeRatios(measurements: Measurement[]): Ratio[] {
+  const ratios: Ratio[] = [];
+  for (const m of measurements.filter((m) => m.case.load.kind === 'closed' && m.case.target !== 'ceiling' && m.case.target !== 'naive')) {
+    for (const { label, baseline } of BASELINES) {
+      const base = findClosed(measurements, baseline, m.case.workload, m.case.connections);
+      if (base && base.median.eventsPerSecond > 0) {
+        ratios.push({ label: `${m.case.target} ${label}`, workload: m.workload, connections: m.case.connections, ratio: m.median.eventsPerSecond / base.median.eventsPerSecond });
+      }
     }
   }
-  return result;
+  return ratios;
 }
 
 /** True when the topic holds fewer events than were acknowledged, or the count is uncertain (Sluice never settled). */
@@ -94,43 +160,38 @@ export function kafkaShortfall(m: Measurement): boolean {
   return m.kafka !== undefined && (!m.kafka.settled || m.kafka.producedEvents < m.kafka.acknowledgedEvents);
 }
 
-const whole = (n: number): string => Math.round(n).toLocaleString('en-US');
+export const whole = (n: number): string => Math.round(n).toLocaleString('en-US');
 const ms = (n: number): string => `${n.toFixed(2)} ms`;
 const orDash = (n: number | null, format: (n: number) => string): string => (n === null ? '-' : format(n));
 
-export function formatTable(report: BenchReport): string {
-  const header = ['target', 'workload', 'requests/s', 'events/s', 'p50', 'p99', 'p99.9', 'non-2xx', 'sock err', 'CPU µs/event', 'peak RSS', 'vs ceiling'];
-  const rows = report.measurements.map((m) => {
-    const ratio = report.ratios.find((r) => r.target === m.target && r.workload === m.workload);
-    return [
-      m.target,
-      m.workload,
-      whole(m.requestsPerSecond),
-      whole(m.eventsPerSecond),
-      ms(m.latencyMs.p50),
-      ms(m.latencyMs.p99),
-      ms(m.latencyMs.p99_9),
-      m.non2xx > 0 ? `${m.non2xx} (!)` : '0',
-      String(m.socketErrors),
-      orDash(m.cpuMicrosPerEvent, (n) => n.toFixed(2)),
-      orDash(m.peakRssMiB, (n) => `${n.toFixed(0)} MiB`),
-      ratio ? `${(ratio.overCeiling * 100).toFixed(1)} %` : '',
-    ];
-  });
-  return [alignColumns([header, ...rows]), ...formatComparisons(report), ...formatKafka(report)].join('\n');
+function ratioCell(report: BenchReport, m: Measurement, label: string): string {
+  if (m.case.load.kind !== 'closed') return '';
+  const ratio = report.ratios.find((r) => r.label === `${m.case.target} ${label}` && r.workload === m.workload && r.connections === m.case.connections);
+  return ratio ? `${ratio.ratio.toFixed(2)}×` : '';
 }
 
-function formatComparisons(report: BenchReport): string[] {
-  if (report.comparisons.length === 0) return [];
-  const lines = report.comparisons.map((c) => `  ${c.label}, ${c.workload}: ${c.ratio.toFixed(2)}× (${(c.ratio * 100).toFixed(1)} %)`);
-  return ['', 'events/s ratios:', ...lines];
+export function formatTable(report: BenchReport): string {
+  const header = ['case', 'req/s', 'events/s', 'p50', 'p99', 'p99.9', 'non-2xx', 'CPU s/M ev', 'peak RSS', 'vs naive', 'vs ceiling'];
+  const rows = report.measurements.map((m) => [
+    m.label,
+    whole(m.median.requestsPerSecond),
+    whole(m.median.eventsPerSecond),
+    ms(m.median.latencyMs.p50),
+    ms(m.median.latencyMs.p99),
+    ms(m.median.latencyMs.p99_9),
+    m.non2xx > 0 ? `${m.non2xx} (!)` : '0',
+    orDash(m.kafka?.serverCpuMicrosPerEvent ?? m.median.cpuMicrosPerEvent, (n) => n.toFixed(2)),
+    orDash(m.peakRssMiB, (n) => `${n.toFixed(0)} MiB${m.peakRssPerCase ? '' : ' *'}`),
+    ratioCell(report, m, 'vs naive'),
+    ratioCell(report, m, 'vs ceiling'),
+  ]);
+  return [alignColumns([header, ...rows]), ...formatKafka(report), ...formatTargets(report)].join('\n');
 }
 
 /** Produced vs acknowledged per Kafka measurement: a hasty figure whose events never reached Kafka means nothing. */
 function formatKafka(report: BenchReport): string[] {
   const measured = report.measurements.filter((m) => m.kafka);
   if (measured.length === 0) return [];
-  const width = Math.max(...measured.map((m) => m.target.length));
   const lines = measured.map((m) => {
     const k = m.kafka!;
     const delta = k.producedEvents - k.acknowledgedEvents;
@@ -142,36 +203,22 @@ function formatKafka(report: BenchReport): string[] {
           ? `+${whole(delta)} (requests cut off at wrk's end)`
           : 'all there';
     return (
-      `  ${m.target.padEnd(width)} · ${m.workload}: ${whole(k.acknowledgedEvents)} acknowledged (${k.status}), ${whole(k.producedEvents)} in Kafka, ${verdict}; ` +
-      `last one ${k.drainSeconds.toFixed(1)} s after the run → ${whole(k.producedPerSecond)} events/s into Kafka; ` +
-      `broker CPU ${orDash(k.brokerCpuMicrosPerEvent, (n) => `${n.toFixed(2)} µs/event`)}`
+      `  ${m.label}: ${whole(k.acknowledgedEvents)} acknowledged (${k.status}), ${whole(k.producedEvents)} in Kafka, ${verdict}; ` +
+      `last one ${k.drainSeconds.toFixed(1)} s after the run; broker CPU ${orDash(k.brokerCpuMicrosPerEvent, (n) => `${n.toFixed(2)} µs/event`)}`
     );
   });
-  const topic = report.kafka ? ` ${report.kafka.topic}` : '';
-  return [
-    '',
-    `Kafka topic${topic}, events added during each measured run (high watermarks; each count waits until Sluice has nothing in flight):`,
-    ...lines,
-    ...formatIssueTargets(report),
-  ];
+  return ['', `Kafka topic ${report.kafka?.topic ?? ''}, events added during each case (high watermarks, counted once Sluice has nothing in flight):`, ...lines];
 }
 
-/** Issue 3: ≥ 100 000 events/s guaranteed (acks=all) with p99 under 50 ms; hasty at least 1.5× that. */
-function formatIssueTargets(report: BenchReport): string[] {
-  const lines: string[] = [];
-  for (const m of report.measurements.filter((m) => m.target === 'kafka')) {
-    const met = m.eventsPerSecond >= 100_000 && m.latencyMs.p99 < 50;
-    lines.push(`  guaranteed ≥ 100,000 events/s with p99 < 50 ms (${m.workload}): ${met ? 'met' : 'NOT met'} (${whole(m.eventsPerSecond)} events/s, p99 ${ms(m.latencyMs.p99)})`);
-  }
-  for (const c of report.comparisons.filter((c) => c.label === 'hasty / guaranteed')) {
-    lines.push(`  hasty ≥ 1.5× guaranteed (${c.workload}): ${c.ratio >= 1.5 ? 'met' : 'NOT met'} (${c.ratio.toFixed(2)}×)`);
-  }
-  return lines.length ? ['', 'issue 3 targets (on this shared 2-core machine, load generator and broker included):', ...lines] : [];
+function formatTargets(report: BenchReport): string[] {
+  if (report.targets.length === 0) return [];
+  const verdict = (met: boolean | null): string => (met === null ? 'not measured' : met ? 'met' : 'NOT met');
+  return ['', 'targets (issue 6; this 2-core machine, load generator and broker included):', ...report.targets.map((t) => `  ${t.goal}: ${verdict(t.met)} (${t.measured})`)];
 }
 
 function alignColumns(rows: string[][]): string {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  const line = (row: string[]): string => row.map((cell, column) => (column < 2 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ');
+  const line = (row: string[]): string => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ');
   const rule = widths.map((width) => '-'.repeat(width)).join('  ');
   return [line(rows[0]), rule, ...rows.slice(1).map(line)].join('\n');
 }

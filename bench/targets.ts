@@ -1,6 +1,6 @@
-// The servers under test, each a child process on its own free port: the uWS ceiling and Sluice (null or
-// kafka sink). Starting waits until the server says it is ready; a server that dies or never gets ready
-// is an error that carries the tail of its output, so the reason is on screen.
+// The servers under test, each a child process on its own free port: the uWS ceiling, the naive gateway
+// and Sluice (null, file or kafka sink). Starting waits until the server says it is ready; a server that
+// dies or never gets ready is an error that carries the tail of its output, so the reason is on screen.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -70,9 +70,13 @@ async function waitUntilReady(server: RunningServer, what: string, isReady: () =
   throw new Error(`${server.target} did not get ready (${what}) within ${START_TIMEOUT_MS / 1000} s; its last output:\n${server.output.text()}`);
 }
 
-export async function startCeiling(distBench: string, repoRoot: string, port: number): Promise<RunningServer> {
-  const started = spawnServer([path.join(distBench, 'ceiling.js'), String(port)], repoRoot);
-  const server: RunningServer = { target: 'ceiling', url: `http://127.0.0.1:${port}/v1/events`, ...started };
+/**
+ * A bench-owned server script (ceiling.js, naive.js) that takes its port as first argument and prints
+ * `listening <port>` when ready.
+ */
+export async function startScriptServer(target: string, script: string, args: string[], repoRoot: string, port: number): Promise<RunningServer> {
+  const started = spawnServer([script, String(port), ...args], repoRoot);
+  const server: RunningServer = { target, url: `http://127.0.0.1:${port}/v1/events`, ...started };
   let saidListening = false;
   server.child.stdout?.on('data', (chunk: Buffer) => {
     if (chunk.toString().includes(`listening ${port}`)) saidListening = true;
@@ -156,6 +160,20 @@ export function processUsage(pid: number | undefined): ProcessUsage | null {
     return { cpuSeconds, peakRssBytes: peakKiB * 1024 };
   } catch {
     return null;
+  }
+}
+
+/**
+ * Resets a process's peak RSS (VmHWM) to its current RSS (Linux: `5` to /proc/<pid>/clear_refs), so
+ * the next reading is the peak of what came after; false where that is not allowed.
+ */
+export function resetPeakRss(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -1,8 +1,9 @@
-// Driving wrk (the Debian package): finding or installing it, running it with bench/wrk/post.lua, and
-// reading the exact figures that post.lua's done() prints as `BENCH_RESULT {json}`.
+// Driving wrk (the Debian package): finding or installing it, running it with bench/wrk/load.lua, and
+// reading the exact figures that load.lua's done() prints as `BENCH_RESULT {json}`.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { trackChild } from './children';
+import { ensureDebianPackage } from './debian';
 
 export interface WrkSettings {
   threads: number;
@@ -11,12 +12,18 @@ export interface WrkSettings {
   script: string;
   bodiesFile: string;
   url: string;
+  /** Content-Encoding of the pool's bodies (gzip), or null. */
+  contentEncoding: string | null;
+  /** Requests/s for an open loop (latency from each request's due time); null for wrk's closed loop. */
+  rate: number | null;
 }
 
 export interface WrkResult {
   requests: number;
   durationSeconds: number;
   requestsPerSecond: number;
+  /** True when the latencies are the open loop's, measured from each request's due time. */
+  openLoop: boolean;
   /** Responses with status >= 400, as wrk counts them (its "Non-2xx or 3xx responses"). */
   non2xx: number;
   socketErrors: { connect: number; read: number; write: number; timeout: number };
@@ -28,22 +35,14 @@ export interface WrkResult {
 interface LuaResult {
   requests: number;
   duration_us: number;
+  open_loop: boolean;
   errors: { connect: number; read: number; write: number; status: number; timeout: number };
   latency_us: { mean: number; max: number; p50: number; p90: number; p99: number; p99_9: number };
 }
 
-function wrkOnPath(): boolean {
-  return spawnSync('wrk', ['-v'], { stdio: 'ignore' }).error === undefined;
-}
-
-/** wrk must be there; install it once from Debian if it is not, else stop with a message that says why. */
+/** wrk must be there; installed once from Debian if it is not, else an error that says what to do. */
 export function ensureWrk(): void {
-  if (wrkOnPath()) return;
-  console.log('wrk is not on PATH: trying `apt-get install -y wrk` once');
-  spawnSync('apt-get', ['install', '-y', 'wrk'], { stdio: 'inherit' });
-  if (!wrkOnPath()) {
-    throw new Error('wrk is not installed and `apt-get install -y wrk` did not install it; install the Debian package wrk (as root: apt-get update && apt-get install -y wrk) and run again');
-  }
+  ensureDebianPackage('wrk');
 }
 
 export function wrkVersion(): string {
@@ -59,7 +58,8 @@ function wrkArgs(settings: WrkSettings): string[] {
     '--latency',
     '-s', settings.script,
     settings.url,
-    '--', settings.bodiesFile,
+    '--', settings.bodiesFile, settings.contentEncoding ?? '-',
+    ...(settings.rate === null ? [] : [String(settings.rate / settings.threads)]),
   ];
 }
 
@@ -87,6 +87,7 @@ export function parseWrkOutput(output: string): WrkResult {
     requests: lua.requests,
     durationSeconds,
     requestsPerSecond: lua.requests / durationSeconds,
+    openLoop: lua.open_loop,
     non2xx: lua.errors.status,
     socketErrors: { connect: lua.errors.connect, read: lua.errors.read, write: lua.errors.write, timeout: lua.errors.timeout },
     latencyMs: {

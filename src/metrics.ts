@@ -56,7 +56,7 @@ export class Metrics {
 
   readonly sinkErrors = counter(this.registry, 'sluice_sink_errors_total', 'Messages the sink failed to persist, by reason.', ['reason']);
 
-  readonly inflightBytes = gauge(this.registry, 'sluice_inflight_bytes', 'Request body bytes accepted and not yet answered and settled.');
+  readonly inflightBytes = gauge(this.registry, 'sluice_inflight_bytes', 'Request body bytes held: being read, or accepted and not yet answered and settled (limits.max_inflight_bytes).');
 
   readonly inflightRequests = gauge(this.registry, 'sluice_inflight_requests', 'Intake requests being read, validated or delivered (hasty ones until their events are settled).');
 

@@ -3,9 +3,9 @@ import { gunzipSync, inflateSync } from 'node:zlib';
 import { FLAG_DEFLATE, FLAG_GZIP, type RequestProblem, type Task } from '../src/batching/wire';
 
 export type DecodedBody =
-  | { readonly ok: true; readonly events: unknown[] }
+  /** `text`: the decoded JSON; `isArray`: whether the events came as an array (else one object). */
+  | { readonly ok: true; readonly events: unknown[]; readonly text: string; readonly isArray: boolean }
   | { readonly ok: false; readonly problem: RequestProblem; readonly detail: string };
-
 
 /** Inflates, decodes and parses request `r` of a task into its list of events. */
 export function decodeBody(task: Task, r: number, maxBodyBytes: number): DecodedBody {
@@ -39,11 +39,11 @@ export function decodeBytes(body: Uint8Array, flags: number, maxBodyBytes: numbe
   }
   if (Array.isArray(parsed)) {
     if (parsed.length === 0) return { ok: false, problem: 'EmptyBody', detail: 'body is an empty array' };
-    return { ok: true, events: parsed };
+    return { ok: true, events: parsed, text, isArray: true };
   }
   if (typeof parsed !== 'object' || parsed === null) {
     return { ok: false, problem: 'MalformedBody', detail: `body must be an event object or an array of event objects, not ${parsed === null ? 'null' : typeof parsed}` };
   }
   if (Object.keys(parsed).length === 0) return { ok: false, problem: 'EmptyBody', detail: 'body is an empty object' };
-  return { ok: true, events: [parsed] };
+  return { ok: true, events: [parsed], text, isArray: false };
 }

@@ -6,6 +6,7 @@ import { EventKinds, type EventKind } from '../src/outcomes';
 import { dateTimeMillis } from '../src/schemas/formats';
 import type { StreamMatch, StreamTable } from '../src/streams/stream-config';
 import { decodeBody } from './body';
+import { arrayElementSpans } from './spans';
 import { Augmenter } from './augment';
 import { getField, isPlainObject, parsePath, type FieldPath } from './fields';
 import type { ResultBuilder } from './result-builder';
@@ -42,8 +43,10 @@ export class Pipeline {
   private readonly augmenter: Augmenter;
   /** Looked up per task: a stream-config refresh may change the error stream's topic. */
   private errorTopic: string | null = null;
-  /** Per task: original events of requests that had a failure (see originalEvent). */
-  private readonly originals = new Map<number, unknown[]>();
+  /** Per task: the decoded text of each request's body, read again only for failed events (see originalEvent). */
+  private texts: Array<{ readonly text: string; readonly isArray: boolean } | undefined> = [];
+  /** Per task: where each event of a request with a failure starts and ends in its text. */
+  private readonly spans = new Map<number, number[]>();
 
   constructor(
     private readonly config: Config,
@@ -58,7 +61,8 @@ export class Pipeline {
   }
 
   async run(task: Task, out: ResultBuilder): Promise<void> {
-    this.originals.clear();
+    this.texts = [];
+    this.spans.clear();
     const errorStream = this.config.error_stream;
     this.errorTopic = errorStream === null ? null : (this.streams?.lookup(errorStream)?.topic ?? this.config.streams.topic_prefix + errorStream);
     const parsed = this.parseAll(task, out);
@@ -76,10 +80,13 @@ export class Pipeline {
     const n = task.count;
     for (let r = 0; r < n; r++) {
       const decoded = decodeBody(task, r, this.config.limits.max_body_bytes);
-      if (decoded.ok) parsed.push(decoded.events);
-      else {
+      if (decoded.ok) {
+        parsed.push(decoded.events);
+        this.texts.push(decoded);
+      } else {
         out.problem(r, decoded.problem, decoded.detail);
         parsed.push(undefined);
+        this.texts.push(undefined);
       }
     }
     return parsed;
@@ -128,7 +135,7 @@ export class Pipeline {
 
   private processEvent(event: unknown, request: RequestContext, out: ResultBuilder, task: Task, position: number): void {
     if (!isPlainObject(event)) {
-      this.reject({ kind: EventKinds.NotAnObject, message: 'event is not a JSON object' }, OTHER_LABEL, null, null, request, out, task, position);
+      this.reject({ kind: EventKinds.NotAnObject, message: 'event is not a JSON object' }, OTHER_LABEL, null, null, request, out, position);
       return;
     }
     const streamValue = getField(event, this.streamField);
@@ -138,7 +145,7 @@ export class Pipeline {
     const label = match?.configKey ?? OTHER_LABEL;
     const rejection = this.accept(event, position, uri, stream, match, label, request, out, task);
     if (rejection === null) out.valid(request.index, label);
-    else this.reject(rejection, label, uri, stream, request, out, task, position);
+    else this.reject(rejection, label, uri, stream, request, out, position);
   }
 
   /** Steps 1–6 of DESIGN.md §5: produces the message and returns null, or says why not. */
@@ -179,27 +186,32 @@ export class Pipeline {
     return Number.isFinite(ms) ? ms : request.receivedAt;
   }
 
-  private reject(rejection: Rejection, label: string, uri: string | null, stream: string | null, request: RequestContext, out: ResultBuilder, task: Task, position: number): void {
+  private reject(rejection: Rejection, label: string, uri: string | null, stream: string | null, request: RequestContext, out: ResultBuilder, position: number): void {
     const { kind, message, errors } = rejection;
-    const received = this.originalEvent(task, request.index, position);
+    const received = this.originalEvent(request.index, position);
     const context = errors ? { error_type: kind.errorType, errors, errorsText: message } : { error_type: kind.errorType, message };
     out.failed(request.index, kind.group, `{"status":${JSON.stringify(kind.group)},"event":${received},"context":${JSON.stringify(context)}}`, label, this.schemaLabel(label, uri), kind.errorType);
     if (kind.group === 'invalid') this.errorEvent(kind, message, received, uri, stream, request, position, out);
   }
 
   /**
-   * The event as the client sent it: augmentation and Ajv defaults have changed the parsed object by
-   * now, so failures re-read the body, once per request. Successes never pay for this.
+   * The event as the client sent it, serialized: augmentation and Ajv defaults have changed the parsed
+   * object by now, so a failure parses its own event's text again. Successes never pay for this.
    */
-  private originalEvent(task: Task, request: number, position: number): string {
-    let events = this.originals.get(request);
-    if (events === undefined) {
-      const body = decodeBody(task, request, Number.MAX_SAFE_INTEGER);
-      events = body.ok ? body.events : [];
-      this.originals.set(request, events);
+  private originalEvent(request: number, position: number): string {
+    const source = this.texts[request];
+    if (source === undefined) return 'null';
+    let text = source.text;
+    if (source.isArray) {
+      let spans = this.spans.get(request);
+      if (spans === undefined) {
+        spans = arrayElementSpans(text);
+        this.spans.set(request, spans);
+      }
+      text = text.slice(spans[2 * position], spans[2 * position + 1]);
     }
     try {
-      return JSON.stringify(events[position] ?? null) ?? 'null';
+      return JSON.stringify(JSON.parse(text)) ?? 'null';
     } catch {
       return '"(unserialisable event)"';
     }

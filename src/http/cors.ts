@@ -12,6 +12,11 @@ export class Cors {
     return this.origins !== null;
   }
 
+  /** True when answers depend on the Origin header (a list), so shared caches must key on it. */
+  get variesByOrigin(): boolean {
+    return this.origins instanceof Set;
+  }
+
   /** The Access-Control-Allow-Origin value for a request's Origin header, or null for none. */
   allowOrigin(origin: string): string | null {
     if (this.origins === null) return null;

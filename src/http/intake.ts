@@ -10,7 +10,8 @@ import type { Sink } from '../sinks/types';
 import { BodyReader } from './body-reader';
 import type { ClientAddress } from './client-address';
 import type { Cors } from './cors';
-import { problemReply, requestIdOf, writeReply, type Reply, type ResponseMeta } from './respond';
+import { InflightBudget } from './inflight-budget';
+import { problemReply, responseMeta, writeReply, type Reply, type ResponseMeta } from './respond';
 import { RouteMetrics } from './route-metrics';
 
 const ROUTE = '/v1/events';
@@ -40,10 +41,10 @@ export interface IntakeDeps {
  * reading, then hand-off to the coalescer; answers when the outcome comes back (or at once, hasty).
  */
 export class IntakeHandler {
-  private inflightBytes = 0;
+  private readonly budget: InflightBudget;
   /** Requests whose body is being read, plus those accepted and not yet completed. */
   private inflightRequests = 0;
-  /** Bodies being read, with what answers them when they are late. */
+  /** Bodies being read, with what ends them when they are late. */
   private readonly reading = new Map<BodyReader, () => void>();
   private readonly sweeper = setInterval(() => this.sweepLateBodies(), BODY_SWEEP_MS).unref();
   private readonly headerNames: string[];
@@ -51,6 +52,7 @@ export class IntakeHandler {
   private readonly testRoute: RouteMetrics;
 
   constructor(private readonly deps: IntakeDeps) {
+    this.budget = new InflightBudget(deps.config.limits.max_inflight_bytes, deps.metrics.inflightBytes);
     this.headerNames = Object.keys(deps.config.defaults.headers_to_fields).map((h) => h.toLowerCase());
     this.intakeRoute = new RouteMetrics(deps.metrics, ROUTE);
     this.testRoute = new RouteMetrics(deps.metrics, TEST_ROUTE);
@@ -75,8 +77,7 @@ export class IntakeHandler {
     for (const [reader, timeOut] of this.reading) {
       if (reader.deadline > now) continue;
       this.reading.delete(reader);
-      if (reader.abort()) this.countRequest(-1);
-      timeOut();
+      if (reader.abort()) timeOut();
     }
   }
 
@@ -87,46 +88,52 @@ export class IntakeHandler {
   handle(res: HttpResponse, req: HttpRequest): void {
     const startedAt = performance.now();
     const { config } = this.deps;
-    const requestId = requestIdOf(req);
-    const meta: ResponseMeta = { requestId, allowOrigin: this.deps.cors.allowOrigin(req.getHeader('origin')) };
-    const hasty = HASTY_VALUES.has(new URLSearchParams(req.getQuery() ?? '').get('hasty')?.toLowerCase() ?? '');
+    const meta = responseMeta(req, this.deps.cors);
+    const requestId = meta.requestId;
+    const query = req.getQuery();
+    const hasty = query ? HASTY_VALUES.has(new URLSearchParams(query).get('hasty')?.toLowerCase() ?? '') : false;
     const refusal = this.precheck(req);
     const timing: Timing = { startedAt, hasty, route: this.intakeRoute };
     if (refusal) return this.reply(res, meta, refusal, timing);
-    const contentLength = req.getHeader('content-length');
+    const declaredLength = lengthOf(req.getHeader('content-length'));
     const encoding = req.getHeader('content-encoding').toLowerCase();
     const flags = (hasty ? FLAG_HASTY : 0) | (encoding === 'gzip' ? FLAG_GZIP : 0) | (encoding === 'deflate' ? FLAG_DEFLATE : 0);
     const headers = this.headerNames.map((name) => (name === 'x-request-id' ? requestId : req.getHeader(name)));
     const clientIp = this.deps.clientAddress.of(res, req);
     const exchange = new Exchange(this, res, meta, startedAt, this.intakeRoute, flags, requestId, clientIp, headers);
-    const reader = new BodyReader(res, contentLength === '' ? null : Number(contentLength), config.limits.max_body_bytes, config.limits.body_timeout_s * 1000);
+    // A declared body is paid for before it is read; a chunked one chunk by chunk (BodyReader).
+    if (!this.take(exchange, declaredLength ?? 0)) return this.reply(res, meta, this.overloaded(), timing);
+    const reader = new BodyReader(res, declaredLength, config.limits.max_body_bytes, config.limits.body_timeout_s * 1000, (bytes) => this.take(exchange, bytes));
     // Counted from here, so a graceful shutdown also waits for bodies still arriving.
     this.countRequest(1);
-    this.reading.set(reader, () => this.reply(res, meta, { ...problemReply(RequestKinds.RequestTimeout, `request body not received within limits.body_timeout_s (${config.limits.body_timeout_s} s)`), close: true }, timing, true));
+    const endUnread = (reply: Reply): void => {
+      this.reading.delete(reader);
+      this.settle(exchange);
+      this.reply(res, meta, reply, timing, true);
+    };
+    this.reading.set(reader, () => endUnread({ ...problemReply(RequestKinds.RequestTimeout, `request body not received within limits.body_timeout_s (${config.limits.body_timeout_s} s)`), close: true }));
     reader.read(
       (body) => {
         this.reading.delete(reader);
         exchange.received(body);
       },
-      () => {
-        this.reading.delete(reader);
-        this.countRequest(-1);
-        // Not closed: uWS discards the rest of the body, and closing with unread data would make
-        // the kernel reset the connection, often before the client has read the 413.
-        this.reply(res, meta, this.tooLarge(), timing, true);
-      },
+      // Not closed: uWS discards the rest of the body, and closing with unread data would make the
+      // kernel reset the connection, often before the client has read the answer.
+      () => endUnread(this.tooLarge()),
+      () => endUnread(this.overloaded()),
     );
     res.onAborted(() => {
       this.reading.delete(reader);
-      if (reader.abort()) this.countRequest(-1);
+      if (reader.abort()) this.settle(exchange);
       exchange.aborted = true;
     });
   }
 
   /** Runs a body through the same path as a client request (GET /v1/_test/events). */
   runInternal(res: HttpResponse, body: Buffer, meta: ResponseMeta): void {
-    this.countRequest(1);
     const exchange = new Exchange(this, res, meta, performance.now(), this.testRoute, 0, meta.requestId, '', this.headerNames.map(() => ''));
+    if (!this.take(exchange, body.length)) return this.reply(res, meta, this.overloaded(), exchange);
+    this.countRequest(1);
     res.onAborted(() => {
       exchange.aborted = true;
     });
@@ -148,10 +155,26 @@ export class IntakeHandler {
     if (length > config.limits.max_body_bytes) return this.tooLarge();
     const sinkDown = sink.unavailableReason();
     if (sinkDown !== null) return problemReply(RequestKinds.NotReady, `sink unavailable: ${sinkDown}`, undefined, { 'Retry-After': RETRY_AFTER_SECONDS });
-    if (this.inflightBytes + length > config.limits.max_inflight_bytes) {
-      return problemReply(RequestKinds.Overloaded, `more than limits.max_inflight_bytes (${config.limits.max_inflight_bytes}) in flight`, undefined, { 'Retry-After': RETRY_AFTER_SECONDS });
-    }
     return null;
+  }
+
+  /** Takes body bytes for `exchange` from the in-flight budget; false when they do not fit. */
+  private take(exchange: Exchange, bytes: number): boolean {
+    if (!this.budget.take(bytes)) return false;
+    exchange.reserved += bytes;
+    return true;
+  }
+
+  /** Ends a request's hold on the server: its budget bytes and its place in the in-flight count. */
+  private settle(exchange: Exchange): void {
+    this.budget.release(exchange.reserved);
+    exchange.reserved = 0;
+    this.countRequest(-1);
+  }
+
+  private overloaded(): Reply {
+    const limit = this.deps.config.limits.max_inflight_bytes;
+    return problemReply(RequestKinds.Overloaded, `more than limits.max_inflight_bytes (${limit}) in flight`, undefined, { 'Retry-After': RETRY_AFTER_SECONDS });
   }
 
   private tooLarge(): Reply {
@@ -162,12 +185,10 @@ export class IntakeHandler {
   /** Called by an Exchange once its whole body is in. */
   accept(exchange: Exchange, body: Buffer): boolean {
     if (body.length === 0) {
-      this.countRequest(-1);
+      this.settle(exchange);
       this.reply(exchange.res, exchange.meta, problemReply(RequestKinds.EmptyBody, 'request body is empty'), exchange, true);
       return false;
     }
-    this.inflightBytes += body.length;
-    this.deps.metrics.inflightBytes.set(this.inflightBytes);
     if (exchange.hasty) this.reply(exchange.res, exchange.meta, { status: 202 }, exchange, true);
     return true;
   }
@@ -178,9 +199,7 @@ export class IntakeHandler {
 
   /** Called by an Exchange when its outcome is known. */
   finish(exchange: Exchange, outcome: RequestOutcome): void {
-    this.inflightBytes -= exchange.body.length;
-    this.countRequest(-1);
-    this.deps.metrics.inflightBytes.set(this.inflightBytes);
+    this.settle(exchange);
     this.warnIfUnseen(exchange, outcome);
     if (exchange.hasty || exchange.aborted) return;
     this.reply(exchange.res, exchange.meta, outcomeReply(outcome, this.deps.sink, this.deps.config.limits.max_body_bytes), exchange, true);
@@ -220,6 +239,8 @@ interface Timing {
 /** One POST in flight: the IntakeRequest the batching layer sees, tied to its HTTP response. */
 class Exchange implements IntakeRequest, Timing {
   aborted = false;
+  /** Bytes this request holds of the in-flight budget. */
+  reserved = 0;
   body: Buffer = NO_BODY;
   readonly receivedAt = Date.now();
 
@@ -247,6 +268,12 @@ class Exchange implements IntakeRequest, Timing {
   complete(outcome: RequestOutcome): void {
     this.handler.finish(this, outcome);
   }
+}
+
+/** A Content-Length header as a number, or null when absent or not a number (read as chunked). */
+function lengthOf(header: string): number | null {
+  const length = header === '' ? NaN : Number(header);
+  return Number.isFinite(length) ? length : null;
 }
 
 /** DESIGN.md §2.3: status and body from the counts of a guaranteed request. */

@@ -36,6 +36,6 @@ export class MetricsListener {
   }
 
   private send(res: HttpResponse, requestId: string, reply: Reply, route: string): void {
-    sendCounted(this.metrics, res, { requestId, allowOrigin: null }, reply, route);
+    sendCounted(this.metrics, res, { requestId, allowOrigin: null, varyOrigin: false }, reply, route);
   }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { problem, type Problem, type RequestKind } from '../outcomes';
+import type { Cors } from './cors';
 
 const REASONS: Record<number, string> = {
   200: 'OK',
@@ -27,6 +28,13 @@ export interface ResponseMeta {
   readonly requestId: string;
   /** Value for Access-Control-Allow-Origin, or null when CORS does not apply. */
   readonly allowOrigin: string | null;
+  /** Send `Vary: Origin`: the CORS headers depend on the request's Origin. */
+  readonly varyOrigin: boolean;
+}
+
+/** The per-response values of a request: its id and its CORS answer. */
+export function responseMeta(req: HttpRequest, cors: Cors): ResponseMeta {
+  return { requestId: requestIdOf(req), allowOrigin: cors.allowOrigin(req.getHeader('origin')), varyOrigin: cors.variesByOrigin };
 }
 
 export interface Reply {
@@ -54,10 +62,8 @@ export function writeHead(res: HttpResponse, meta: ResponseMeta, reply: Omit<Rep
   res.writeHeader('X-Request-ID', meta.requestId);
   res.writeHeader('X-Content-Type-Options', 'nosniff');
   res.writeHeader('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
-  if (meta.allowOrigin !== null) {
-    res.writeHeader('Access-Control-Allow-Origin', meta.allowOrigin);
-    if (meta.allowOrigin !== '*') res.writeHeader('Vary', 'Origin');
-  }
+  if (meta.allowOrigin !== null) res.writeHeader('Access-Control-Allow-Origin', meta.allowOrigin);
+  if (meta.varyOrigin) res.writeHeader('Vary', 'Origin');
   if (reply.contentType) res.writeHeader('Content-Type', reply.contentType);
   if (reply.headers) for (const [name, value] of Object.entries(reply.headers)) res.writeHeader(name, value);
 }

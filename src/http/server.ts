@@ -9,7 +9,7 @@ import type { StreamTable } from '../streams/stream-config';
 import { PREFLIGHT_HEADERS, type Cors } from './cors';
 import type { IntakeHandler } from './intake';
 import { openApiDocument } from './openapi';
-import { jsonReply, problemReply, requestIdOf, type Reply, type ResponseMeta } from './respond';
+import { jsonReply, problemReply, responseMeta, type Reply, type ResponseMeta } from './respond';
 import { METRICS_ROUTE, scrape, sendCounted } from './metrics-route';
 import { ListenSocket, uws } from './uws';
 
@@ -80,7 +80,7 @@ export class HttpServer {
   }
 
   private meta(req: HttpRequest): ResponseMeta {
-    return { requestId: requestIdOf(req), allowOrigin: this.deps.cors.allowOrigin(req.getHeader('origin')) };
+    return responseMeta(req, this.deps.cors);
   }
 
   private readiness(): Reply {

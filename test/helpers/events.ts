@@ -32,7 +32,8 @@ export function clickEvent(fields: Record<string, unknown> = {}, meta: Record<st
 
 export const CSP = "default-src 'none'; frame-ancestors 'none'";
 
-export function assertSecurityHeaders(r: Resp, what: string): void {
+/** The headers of a node:http answer (Resp) or a raw one (rawHttp). */
+export function assertSecurityHeaders(r: { headers: Record<string, string | string[] | undefined> }, what: string): void {
   assert.equal(r.headers['x-content-type-options'], 'nosniff', `${what}: X-Content-Type-Options`);
   assert.equal(r.headers['content-security-policy'], CSP, `${what}: Content-Security-Policy`);
   assert.ok(typeof r.headers['x-request-id'] === 'string' && r.headers['x-request-id'].length > 0, `${what}: X-Request-ID`);

@@ -2,11 +2,12 @@
  * A real Prometheus server (Debian package `prometheus`) on loopback, scraping one target every second
  * from a temporary config and data directory. Installed with apt-get when it is not on PATH.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
+import { ensureDebianPackage } from '../../bench/debian';
 import { request } from './http';
 import { makeTempDir, sleep, type Json } from './server';
 
@@ -22,17 +23,9 @@ process.once('exit', () => {
   for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
-function onPath(command: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
-}
-
-/** `apt-get install`, after `apt-get update` when the package lists are stale or missing. */
+/** `prometheus` from Debian, installed when it is not on PATH. */
 export function ensurePrometheus(): void {
-  if (onPath('prometheus')) return;
-  const install = () => spawnSync('apt-get', ['install', '-y', 'prometheus'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0;
-  if (install()) return;
-  spawnSync('apt-get', ['update'], { stdio: 'ignore' });
-  if (!install()) throw new Error('prometheus is not on PATH and apt-get install -y prometheus failed');
+  ensureDebianPackage('prometheus');
 }
 
 function freePort(): Promise<number> {

@@ -7,6 +7,7 @@ import { after, before } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as path from 'node:path';
+import { AdminClient } from 'node-rdkafka';
 import { startKafka, stopKafka } from '../helpers/kafka';
 import { postEvents, request, type Resp } from '../helpers/http';
 import { deepMerge, startSluice, writeYaml, makeTempDir, sleep, type Json, type Sluice } from '../helpers/server';
@@ -71,6 +72,8 @@ export interface KafkaSluiceOptions {
   deliveryTimeoutMs?: number;
   /** Deep-merged over the generated config; a function gets the generated stream names first. */
   config?: Record<string, unknown> | ((streams: { plain: string; keyed: string; error: string }) => Record<string, unknown>);
+  /** More stream configs (name → settings) beside the generated ones. */
+  streams?: Record<string, unknown>;
   startTimeoutMs?: number;
 }
 
@@ -94,6 +97,7 @@ export async function startKafkaSluice(bootstrap: string, opts: KafkaSluiceOptio
     [plain]: { schema_title: 'test/event' },
     [keyed]: { schema_title: 'test/event', message_key_fields: { t: 'test' } },
     [error]: { schema_title: 'error' },
+    ...opts.streams,
   });
   const sluice = await startSluice({
     startTimeoutMs: opts.startTimeoutMs ?? 30_000,
@@ -113,6 +117,18 @@ export async function startKafkaSluice(bootstrap: string, opts: KafkaSluiceOptio
     }, typeof opts.config === 'function' ? opts.config({ plain, keyed, error }) : (opts.config ?? {})),
   });
   return { sluice, url: sluice.url, bootstrap, plain, keyed, error, serviceName };
+}
+
+/** Creates a topic with one partition, as an operator would where brokers do not auto-create them. */
+export async function createTopic(bootstrap: string, topic: string): Promise<void> {
+  const admin = AdminClient.create({ 'bootstrap.servers': bootstrap });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      admin.createTopic({ topic, num_partitions: 1, replication_factor: 1 }, 10_000, (err) => (err ? reject(new Error(`create topic ${topic}: ${err.message}`)) : resolve()));
+    });
+  } finally {
+    admin.disconnect();
+  }
 }
 
 /** GET /readyz: status and parsed body. Connection failures read as status 0. */

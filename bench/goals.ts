@@ -1,0 +1,47 @@
+// Issue 6's performance targets, checked against the medians of one run. A target whose cases were not
+// in this run (e.g. --quick) is "not measured", never "met".
+
+import { findClosed, whole, type Measurement, type TargetCheck } from './report';
+
+const ms = (n: number): string => `${n.toFixed(2)} ms`;
+
+function check(goal: string, m: Measurement | undefined, met: (m: Measurement) => boolean, measured: (m: Measurement) => string): TargetCheck {
+  return m ? { goal, met: met(m), measured: measured(m) } : { goal, met: null, measured: 'case not in this run' };
+}
+
+export function checkTargets(measurements: Measurement[]): TargetCheck[] {
+  const sluice50 = findClosed(measurements, 'sluice', 'trivial50', 100);
+  const naive50 = findClosed(measurements, 'naive', 'trivial50', 100);
+  const sluice1 = findClosed(measurements, 'sluice', 'trivial1', 100);
+  const ceiling1 = findClosed(measurements, 'ceiling', 'trivial1', 100);
+  const kafka = measurements
+    .filter((m) => m.case.target === 'kafka' && m.case.workload === 'trivial50' && m.case.load.kind === 'closed')
+    .sort((a, b) => a.median.latencyMs.p99 - b.median.latencyMs.p99)[0];
+  const at80 = measurements.find((m) => m.case.target === 'sluice' && m.case.workload === 'trivial1' && m.case.load.kind === 'open' && m.case.load.share === 0.8);
+  const thousand = measurements.filter((m) => m.case.target === 'sluice' && m.case.connections === 1000 && m.peakRssMiB !== null);
+  const peakAtThousand = thousand.length ? thousand.reduce((a, b) => (a.peakRssMiB! >= b.peakRssMiB! ? a : b)) : undefined;
+  return [
+    check('50 events/req, null sink ≥ 400,000 events/s', sluice50, (m) => m.median.eventsPerSecond >= 400_000, (m) => `${whole(m.median.eventsPerSecond)} events/s`),
+    check(
+      '50 events/req, null sink ≥ 10× the naive gateway',
+      sluice50 && naive50 ? sluice50 : undefined,
+      (m) => m.median.eventsPerSecond >= 10 * naive50!.median.eventsPerSecond,
+      (m) => `${(m.median.eventsPerSecond / naive50!.median.eventsPerSecond).toFixed(2)}×`,
+    ),
+    check('1 event/req, null sink ≥ 80,000 requests/s', sluice1, (m) => m.median.requestsPerSecond >= 80_000, (m) => `${whole(m.median.requestsPerSecond)} requests/s`),
+    check(
+      '1 event/req, null sink ≥ 50% of the HTTP ceiling',
+      sluice1 && ceiling1 ? sluice1 : undefined,
+      (m) => m.median.requestsPerSecond >= 0.5 * ceiling1!.median.requestsPerSecond,
+      (m) => `${((100 * m.median.requestsPerSecond) / ceiling1!.median.requestsPerSecond).toFixed(1)} %`,
+    ),
+    check(
+      'Kafka guaranteed, 50 events/req ≥ 150,000 events/s with p99 < 50 ms',
+      kafka,
+      (m) => m.median.eventsPerSecond >= 150_000 && m.median.latencyMs.p99 < 50,
+      (m) => `${whole(m.median.eventsPerSecond)} events/s, p99 ${ms(m.median.latencyMs.p99)} at ${m.case.connections} connections`,
+    ),
+    check('80% of peak arrival rate, 1 event/req, null sink: p99 < 5 ms', at80, (m) => m.median.latencyMs.p99 < 5, (m) => `p99 ${ms(m.median.latencyMs.p99)} at ${whole(m.offeredRequestsPerSecond ?? 0)} requests/s offered`),
+    check('peak RSS < 400 MB at 1,000 connections', peakAtThousand, (m) => m.peakRssMiB! * 2 ** 20 < 400e6, (m) => `${m.peakRssMiB!.toFixed(0)} MiB`),
+  ];
+}

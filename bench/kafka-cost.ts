@@ -1,0 +1,93 @@
+// What node-rdkafka alone costs per message, with Sluice's guaranteed producer settings and nothing
+// else in the process: produce() every message (~250 bytes, distinct), take every delivery report, and
+// report the CPU per message of this process (the JS thread and librdkafka's threads) and of the broker.
+// With Sluice's own per-event cost (the null sink), this bounds what Kafka guaranteed can reach on two
+// cores shared with the broker.
+//
+// Usage: node dist/bench/kafka-cost.js [messages]   starts the bench's own broker, like npm run bench.
+
+import * as path from 'node:path';
+import type * as Rdkafka from 'node-rdkafka';
+import { stopChildrenOnSignal } from './children';
+import { startBroker, TopicCounter } from './kafka';
+import { processUsage } from './targets';
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+const TOPIC = 'bench.kafka-cost';
+/** Kept below librdkafka's queue (Sluice sets queue.buffering.max.messages 100 000). */
+const IN_FLIGHT = 50_000;
+
+async function produceAll(bootstrap: string, messages: number): Promise<{ seconds: number; failed: number }> {
+  const rdkafka = require('node-rdkafka') as typeof Rdkafka;
+  const producer = new rdkafka.Producer(
+    { 'bootstrap.servers': bootstrap, 'enable.idempotence': true, 'compression.codec': 'lz4', 'linger.ms': 1, 'queue.buffering.max.messages': 100_000, dr_cb: true } as Rdkafka.ProducerGlobalConfig,
+    { acks: -1 } as Rdkafka.ProducerTopicConfig,
+  );
+  await new Promise<void>((resolve, reject) => producer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())));
+  producer.setPollInterval(1);
+  const template = Buffer.from(JSON.stringify({ $schema: '/test/event/1.0.0', meta: { stream: 'test.event', id: '00000000-0000-4000-8000-000000000000', dt: new Date().toISOString() }, test: 'x'.repeat(120), test_int: 0 }));
+  let sent = 0;
+  let reported = 0;
+  let failed = 0;
+  const started = process.hrtime.bigint();
+  await new Promise<void>((resolve) => {
+    const sendMore = (): void => {
+      while (sent < messages && sent - reported < IN_FLIGHT) {
+        const value = Buffer.from(template);
+        value.writeUInt32BE(sent, 60); // distinct bytes, so compression sees no repeated message
+        producer.produce(TOPIC, null, value, null, Date.now(), sent);
+        sent++;
+      }
+    };
+    producer.on('delivery-report', (err) => {
+      if (err) failed++;
+      if (++reported === messages) resolve();
+      else if (reported % 1000 === 0) sendMore();
+    });
+    sendMore();
+  });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await new Promise<void>((resolve) => producer.disconnect(5_000, () => resolve()));
+  return { seconds, failed };
+}
+
+async function main(): Promise<void> {
+  const messages = Number(process.argv[2] ?? 1_000_000);
+  stopChildrenOnSignal();
+  const broker = await startBroker(REPO_ROOT);
+  try {
+    const counter = await TopicCounter.connect(broker.bootstrap);
+    const partitions = await counter.partitions(TOPIC);
+    const before = await counter.count(TOPIC, partitions);
+    const self = process.cpuUsage();
+    const brokerBefore = processUsage(broker.pid ?? undefined);
+    const { seconds, failed } = await produceAll(broker.bootstrap, messages);
+    const used = process.cpuUsage(self);
+    const brokerAfter = processUsage(broker.pid ?? undefined);
+    const inTopic = (await counter.count(TOPIC, partitions)) - before;
+    await counter.disconnect();
+    const perMessage = (microseconds: number): number => Math.round((microseconds / messages) * 100) / 100;
+    console.log(
+      JSON.stringify(
+        {
+          messages,
+          in_topic: inTopic,
+          failed,
+          seconds: Math.round(seconds * 100) / 100,
+          messages_per_second: Math.round(messages / seconds),
+          client_cpu_us_per_message: perMessage(used.user + used.system),
+          broker_cpu_us_per_message: brokerBefore && brokerAfter ? perMessage((brokerAfter.cpuSeconds - brokerBefore.cpuSeconds) * 1e6) : null,
+        },
+        null,
+        2,
+      ),
+    );
+  } finally {
+    broker.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,30 @@
+/**
+ * Request body bytes held in memory, against `limits.max_inflight_bytes` (DESIGN.md §2.3, overload).
+ * Bytes are taken before a body is read (its Content-Length) or as it arrives (chunked), and given
+ * back when the request is answered and settled, refused, timed out or aborted; so bodies still
+ * arriving count, and many slow uploads cannot hold more than the limit between them.
+ */
+export class InflightBudget {
+  private held = 0;
+
+  constructor(
+    private readonly limit: number,
+    private readonly gauge: { set(value: number): void },
+  ) {}
+
+  /** Takes `bytes` if they fit under the limit; false, taking nothing, when they do not. */
+  take(bytes: number): boolean {
+    if (this.held + bytes > this.limit) return false;
+    this.adjust(bytes);
+    return true;
+  }
+
+  release(bytes: number): void {
+    this.adjust(-bytes);
+  }
+
+  private adjust(delta: number): void {
+    this.held += delta;
+    this.gauge.set(this.held);
+  }
+}

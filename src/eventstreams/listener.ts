@@ -18,7 +18,7 @@ export class EventStreamsListener {
     route.mount(this.app);
     this.app.any('/*', (res: HttpResponse, req) => {
       const reply = problemReply(RequestKinds.NotFound, 'only GET /v2/stream/{streams} is served on this port');
-      sendCounted(metrics, res, { requestId: requestIdOf(req), allowOrigin: null }, reply, 'other');
+      sendCounted(metrics, res, { requestId: requestIdOf(req), allowOrigin: null, varyOrigin: false }, reply, 'other');
     });
   }
 

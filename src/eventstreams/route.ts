@@ -3,7 +3,7 @@ import type { Config, RdkafkaConf } from '../config/types';
 import type { ClientAddress } from '../http/client-address';
 import type { Cors } from '../http/cors';
 import { sendCounted } from '../http/metrics-route';
-import { problemReply, requestIdOf, type Reply, type ResponseMeta } from '../http/respond';
+import { problemReply, responseMeta, type Reply, type ResponseMeta } from '../http/respond';
 import { RateLimitedLog, type Logger } from '../log';
 import type { Metrics } from '../metrics';
 import { RequestKinds } from '../outcomes';
@@ -75,7 +75,7 @@ export class EventStreamsRoute {
   }
 
   private handle(res: HttpResponse, req: HttpRequest): void {
-    const meta: ResponseMeta = { requestId: requestIdOf(req), allowOrigin: this.deps.cors.allowOrigin(req.getHeader('origin')) };
+    const meta = responseMeta(req, this.deps.cors);
     const admitted = this.admit(res, req, meta);
     if ('status' in admitted) return this.reply(res, meta, admitted);
     let aborted = false;

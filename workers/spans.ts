@@ -1,13 +1,7 @@
-const QUOTE = 34;
-const BACKSLASH = 92;
-const COMMA = 44;
-const OPEN_BRACKET = 91;
-const CLOSE_BRACKET = 93;
-const OPEN_BRACE = 123;
-const CLOSE_BRACE = 125;
+import { Char } from '../src/char-codes';
 
 function isJsonSpace(code: number): boolean {
-  return code === 32 || code === 10 || code === 13 || code === 9;
+  return code === Char.Space || code === Char.LineFeed || code === Char.CarriageReturn || code === Char.Tab;
 }
 
 /**
@@ -25,8 +19,8 @@ export function arrayElementSpans(text: string): number[] {
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (inString) {
-      if (code === BACKSLASH) i++;
-      else if (code === QUOTE) {
+      if (code === Char.Backslash) i++;
+      else if (code === Char.Quote) {
         inString = false;
         last = i;
       }
@@ -34,19 +28,19 @@ export function arrayElementSpans(text: string): number[] {
     }
     if (isJsonSpace(code)) continue;
     if (depth === 0) {
-      if (code === OPEN_BRACKET) depth = 1;
+      if (code === Char.OpenBracket) depth = 1;
       continue;
     }
-    if (depth === 1 && (code === COMMA || code === CLOSE_BRACKET)) {
+    if (depth === 1 && (code === Char.Comma || code === Char.CloseBracket)) {
       if (start >= 0) spans.push(start, last + 1);
       start = -1;
-      if (code === CLOSE_BRACKET) break;
+      if (code === Char.CloseBracket) break;
       continue;
     }
     if (depth === 1 && start < 0) start = i;
-    if (code === QUOTE) inString = true;
-    else if (code === OPEN_BRACKET || code === OPEN_BRACE) depth++;
-    else if (code === CLOSE_BRACKET || code === CLOSE_BRACE) depth--;
+    if (code === Char.Quote) inString = true;
+    else if (code === Char.OpenBracket || code === Char.OpenBrace) depth++;
+    else if (code === Char.CloseBracket || code === Char.CloseBrace) depth--;
     last = i;
   }
   return spans;

@@ -5,18 +5,15 @@
  * full mode (test/schemas/formats.test.ts checks them against it on generated strings).
  */
 
+import { Char } from '../char-codes';
+
 const DAYS_IN_MONTH = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-const ZERO = 48;
-const DASH = 45;
-const COLON = 58;
-const DOT = 46;
-const PLUS = 43;
 /** Shortest RFC 3339 date-time: YYYY-MM-DDTHH:MM:SSZ */
 const MIN_DATE_TIME = 20;
 const SPACE = /\s/;
 
 function digit(s: string, i: number): number {
-  const d = s.charCodeAt(i) - ZERO;
+  const d = s.charCodeAt(i) - Char.Zero;
   return d >= 0 && d <= 9 ? d : -1;
 }
 
@@ -61,16 +58,16 @@ function parseDateTime(s: string): number {
   const year = number(s, 0, 4);
   const month = number(s, 5, 2);
   const day = number(s, 8, 2);
-  if (year < 0 || month < 1 || month > 12 || day < 1 || s.charCodeAt(4) !== DASH || s.charCodeAt(7) !== DASH) return NaN;
+  if (year < 0 || month < 1 || month > 12 || day < 1 || s.charCodeAt(4) !== Char.Dash || s.charCodeAt(7) !== Char.Dash) return NaN;
   if (day > (month === 2 && isLeapYear(year) ? 29 : DAYS_IN_MONTH[month]!)) return NaN;
   if (!isSeparator(s.charCodeAt(10), s, 10)) return NaN;
   const hour = number(s, 11, 2);
   const minute = number(s, 14, 2);
   const second = number(s, 17, 2);
-  if (hour < 0 || minute < 0 || second < 0 || s.charCodeAt(13) !== COLON || s.charCodeAt(16) !== COLON) return NaN;
+  if (hour < 0 || minute < 0 || second < 0 || s.charCodeAt(13) !== Char.Colon || s.charCodeAt(16) !== Char.Colon) return NaN;
   let i = 19;
   let millis = 0;
-  if (s.charCodeAt(i) === DOT) {
+  if (s.charCodeAt(i) === Char.Dot) {
     const start = ++i;
     let scale = 100;
     for (let d = digit(s, i); d >= 0; d = digit(s, ++i)) {
@@ -89,15 +86,15 @@ function parseDateTime(s: string): number {
 function zoneOffset(s: string, i: number, n: number): number {
   const code = s.charCodeAt(i);
   if (code === 90 || code === 122) return i + 1 === n ? 0 : NaN;
-  if (code !== PLUS && code !== DASH) return NaN;
+  if (code !== Char.Plus && code !== Char.Dash) return NaN;
   const hours = number(s, i + 1, 2);
   let minutes = 0;
   const rest = n - (i + 3);
   if (rest === 2) minutes = number(s, i + 3, 2);
-  else if (rest === 3 && s.charCodeAt(i + 3) === COLON) minutes = number(s, i + 4, 2);
+  else if (rest === 3 && s.charCodeAt(i + 3) === Char.Colon) minutes = number(s, i + 4, 2);
   else if (rest !== 0) return NaN;
   if (hours < 0 || hours > 23 || minutes < 0 || minutes > 59) return NaN;
-  return (code === DASH ? -1 : 1) * (hours * 60 + minutes);
+  return (code === Char.Dash ? -1 : 1) * (hours * 60 + minutes);
 }
 
 /** 23:59:60 UTC, written in any zone. */
@@ -131,7 +128,7 @@ export function isUuid(s: string): boolean {
   for (let k = 0; k < 36; k++) {
     const code = s.charCodeAt(start + k);
     if (k === 8 || k === 13 || k === 18 || k === 23) {
-      if (code !== DASH) return false;
+      if (code !== Char.Dash) return false;
     } else if (!((code >= 48 && code <= 57) || (code >= 97 && code <= 102) || (code >= 65 && code <= 70))) {
       return false;
     }

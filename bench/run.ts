@@ -42,6 +42,8 @@ interface Bench {
   report: BenchReport;
   bodies: Map<WorkloadId, BodiesFile>;
   scratch: string;
+  /** Open-loop peak arrival rates found so far, by target, workload and connections. */
+  openLoopPeaks: Map<string, number>;
 }
 
 function usage(): never {
@@ -108,13 +110,30 @@ async function sluiceIdle(server: RunningServer): Promise<boolean> {
   }
 }
 
-/** Requests/s of an open-loop case: its share of the closed-loop case it names, measured earlier in this run. */
-function offeredRate(c: Case, bench: Bench): number | null {
+/** Seconds of the open-loop run that finds a server's peak arrival rate. */
+const PEAK_PROBE_SECONDS = 5;
+
+/**
+ * Requests/s of an open-loop case: its share of a peak measured earlier in this run. Another target's
+ * peak (hasty against guaranteed) is its closed-loop rate. A server's own peak arrival rate is what it
+ * answers when offered its closed-loop rate in an open loop: the open loop costs wrk about twice the
+ * CPU per request on the same two cores, so the closed loop's rate itself cannot be sustained.
+ */
+async function offeredRate(c: Case, bench: Bench, probe: (rate: number) => Promise<WrkResult>): Promise<number | null> {
   if (c.load.kind === 'closed') return null;
   const { of, share } = c.load;
   const base = findClosed(bench.report.measurements, of.target, of.workload, of.connections);
   if (!base || base.median.requestsPerSecond <= 0) throw new Error(`needs the closed-loop peak of ${of.target} · ${WORKLOADS[of.workload].name} · ${of.connections} conn, which this run did not measure`);
-  return share * base.median.requestsPerSecond;
+  if (of.target !== c.target) return share * base.median.requestsPerSecond;
+  const key = `${of.target}|${of.workload}|${of.connections}`;
+  let peak = bench.openLoopPeaks.get(key);
+  if (peak === undefined) {
+    const answered = await probe(base.median.requestsPerSecond);
+    peak = (answered.requests - answered.non2xx) / answered.durationSeconds;
+    bench.openLoopPeaks.set(key, peak);
+    console.log(`  ${caseLabel(c)}: open-loop peak ${Math.round(peak)} req/s answered when offered the closed loop's ${Math.round(base.median.requestsPerSecond)}`);
+  }
+  return share * peak;
 }
 
 function toRun(wrk: WrkResult, eventsPerRequest: number, before: ProcessUsage | null, after: ProcessUsage | null): Run {
@@ -135,8 +154,7 @@ function toRun(wrk: WrkResult, eventsPerRequest: number, before: ProcessUsage | 
 async function measureCase(server: RunningServer, target: TargetSpec, c: Case, bench: Bench, kafka: KafkaSetup | null): Promise<void> {
   const { plan, report } = bench;
   const bodies = bench.bodies.get(c.workload)!;
-  const rate = offeredRate(c, bench);
-  const settings = (durationSeconds: number): WrkSettings => ({
+  const wrkSettings = (durationSeconds: number, rate: number | null): WrkSettings => ({
     threads: WRK_THREADS,
     connections: c.connections,
     durationSeconds,
@@ -147,6 +165,8 @@ async function measureCase(server: RunningServer, target: TargetSpec, c: Case, b
     rate,
   });
   await checkAccepts(server, bodies, expectedStatus(target, c.workload));
+  const rate = await offeredRate(c, bench, (probeRate) => runWrk(wrkSettings(PEAK_PROBE_SECONDS, probeRate)));
+  const settings = (durationSeconds: number): WrkSettings => wrkSettings(durationSeconds, rate);
   const peakIsPerCase = resetPeakRss(server.child.pid);
   console.log(`  ${caseLabel(c)}${rate === null ? '' : ` (${Math.round(rate)} req/s)`}: warm-up ${plan.warmupSeconds} s, ${plan.repetitions} × ${plan.measureSeconds} s`);
   await runWrk(settings(plan.warmupSeconds));
@@ -360,7 +380,7 @@ async function main(): Promise<void> {
       bodies.set(id, written);
       console.log(`bodies: ${written.workload.name}, ${written.bodies} distinct, ${written.meanBodyBytes} bytes mean`);
     }
-    await benchAll({ plan, report, bodies, scratch });
+    await benchAll({ plan, report, bodies, scratch, openLoopPeaks: new Map() });
   } finally {
     removeScratch();
   }

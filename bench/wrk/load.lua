@@ -87,6 +87,10 @@ local function claim_slot()
   return slot
 end
 
+-- Each body's request split after its request line, so that an X-Request-ID header goes in with one
+-- concatenation instead of wrk.format() per request: the generator's CPU is taken from the server's.
+local request_lines, request_rests = {}, {}
+
 local function open_loop_request()
   local now = now_us()
   start_us = start_us or now
@@ -101,8 +105,8 @@ local function open_loop_request()
   sequence = sequence + 1
   local id = id_prefix .. sequence
   sent_at[id] = slot < now and slot or now
-  headers["X-Request-ID"] = id
-  return wrk.format("POST", nil, headers, bodies[take_body()])
+  local index = take_body()
+  return request_lines[index] .. "X-Request-ID: " .. id .. "\r\n" .. request_rests[index]
 end
 
 -- wrk's timers have millisecond resolution: wait whole ms and send up to 1 ms early rather than late
@@ -136,16 +140,20 @@ function init(args)
   end
   bodies = read_pool(file_name)
   next_body = ((thread_index or 0) * 7919) % #bodies + 1
+  for index, body in ipairs(bodies) do
+    requests[index] = wrk.format("POST", nil, headers, body)
+  end
   if rate then
     -- wrk asks each thread's script for delay() and response() after init(), so defining them here
     -- switches the loop; the closed loop keeps wrk's cheaper path without them.
     interval_us = 1000000 / rate
     id_prefix = "t" .. (thread_index or 0) .. "-"
-    request, delay, response = open_loop_request, open_loop_delay, open_loop_response
-  else
-    for index, body in ipairs(bodies) do
-      requests[index] = wrk.format("POST", nil, headers, body)
+    for index, formatted in ipairs(requests) do
+      local line_end = formatted:find("\r\n", 1, true)
+      request_lines[index] = formatted:sub(1, line_end + 1)
+      request_rests[index] = formatted:sub(line_end + 2)
     end
+    request, delay, response = open_loop_request, open_loop_delay, open_loop_response
   end
 end
 

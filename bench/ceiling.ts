@@ -30,8 +30,12 @@ function parsePort(arg: string | undefined): number {
 
 const received = { requests: 0, bytes: 0 };
 
-/** Copies every chunk (uWS reuses its buffer after the callback), as any real server must, then answers. */
-function readBodyThenAnswer(res: uws.HttpResponse): void {
+/**
+ * Copies every chunk (uWS reuses its buffer after the callback), as any real server must, then answers,
+ * echoing X-Request-ID as Sluice does (the open-loop generator pairs answers with requests by it).
+ */
+function readBodyThenAnswer(res: uws.HttpResponse, req: uws.HttpRequest): void {
+  const requestId = req.getHeader('x-request-id');
   const chunks: Buffer[] = [];
   let aborted = false;
   res.onAborted(() => {
@@ -43,7 +47,11 @@ function readBodyThenAnswer(res: uws.HttpResponse): void {
     const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
     received.requests++;
     received.bytes += body.length;
-    res.cork(() => res.writeStatus('201 Created').end());
+    res.cork(() => {
+      res.writeStatus('201 Created');
+      if (requestId) res.writeHeader('X-Request-ID', requestId);
+      res.end();
+    });
   });
 }
 
@@ -52,7 +60,7 @@ function main(): void {
   const native = loadNativeUws();
   native
     .App()
-    .post('/*', (res) => readBodyThenAnswer(res))
+    .post('/*', (res, req) => readBodyThenAnswer(res, req))
     .listen('127.0.0.1', port, (listenSocket) => {
       if (!listenSocket) {
         console.error(`ceiling: cannot listen on 127.0.0.1:${port}`);

@@ -114,19 +114,20 @@ async function sluiceIdle(server: RunningServer): Promise<boolean> {
 const PEAK_PROBE_SECONDS = 5;
 
 /**
- * Requests/s of an open-loop case: its share of a peak measured earlier in this run. Another target's
- * peak (hasty against guaranteed) is its closed-loop rate. A server's own peak arrival rate is what it
- * answers when offered its closed-loop rate in an open loop: the open loop costs wrk about twice the
- * CPU per request on the same two cores, so the closed loop's rate itself cannot be sustained.
+ * Requests/s of an open-loop case: its share of a peak measured earlier in this run. A server's own
+ * peak arrival rate is what it answers when offered its closed-loop rate in an open loop (the open
+ * loop costs wrk about twice the CPU per request on the same two cores, so the closed loop's rate
+ * itself cannot be sustained). Another target's peak is that open-loop peak if it was probed (the
+ * ceiling at sluice's rates), else its closed-loop rate (hasty against guaranteed).
  */
 async function offeredRate(c: Case, bench: Bench, probe: (rate: number) => Promise<WrkResult>): Promise<number | null> {
   if (c.load.kind === 'closed') return null;
   const { of, share } = c.load;
   const base = findClosed(bench.report.measurements, of.target, of.workload, of.connections);
   if (!base || base.median.requestsPerSecond <= 0) throw new Error(`needs the closed-loop peak of ${of.target} · ${WORKLOADS[of.workload].name} · ${of.connections} conn, which this run did not measure`);
-  if (of.target !== c.target) return share * base.median.requestsPerSecond;
   const key = `${of.target}|${of.workload}|${of.connections}`;
   let peak = bench.openLoopPeaks.get(key);
+  if (of.target !== c.target) return share * (peak ?? base.median.requestsPerSecond);
   if (peak === undefined) {
     const answered = await probe(base.median.requestsPerSecond);
     peak = (answered.requests - answered.non2xx) / answered.durationSeconds;

@@ -104,6 +104,10 @@ export class SchemaCompiler {
       strictTypes: false,
       strictTuples: false,
       strictRequired: false,
+      // A number literal beyond double range parses to Infinity, which Ajv would otherwise accept as a
+      // number or even an integer, and JSON.stringify would then store as null: an event that is not
+      // what was validated. Strict numbers refuse NaN and ±Infinity wherever a schema asks for a number.
+      strictNumbers: true,
       logger: false,
       loadSchema: (uri: string) => this.loadReferenced(uri),
     };

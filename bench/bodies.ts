@@ -141,22 +141,23 @@ export interface BodiesFile {
   sampleBody: Buffer;
 }
 
-/** Writes the pool of one workload to `<dir>/<id>.bodies`. */
-export function writeBodies(dir: string, workload: Workload, seed = 1): BodiesFile {
+/** The pool of one workload, in memory (the same bodies on every run for the same seed). */
+export function generateBodies(workload: Workload, seed = 1): Buffer[] {
   const random = seededRandom(seed + workload.eventsPerRequest * 31 + workload.id.length);
   const start = Date.now() - workload.poolSize * 1000;
-  const records: Buffer[] = [];
-  let totalBytes = 0;
-  let sampleBody: Buffer | null = null;
-  for (let i = 0; i < workload.poolSize; i++) {
-    const body = makeBody(random, workload, new Date(start + i * 1000));
-    sampleBody ??= body;
-    totalBytes += body.length;
-    records.push(Buffer.from(`${body.length}\n`), body);
-  }
+  return Array.from({ length: workload.poolSize }, (_, i) => makeBody(random, workload, new Date(start + i * 1000)));
+}
+
+export function meanBytes(bodies: readonly Buffer[]): number {
+  return Math.round(bodies.reduce((sum, body) => sum + body.length, 0) / bodies.length);
+}
+
+/** Writes the pool of one workload to `<dir>/<id>.bodies`, for wrk. */
+export function writeBodies(dir: string, workload: Workload, seed = 1): BodiesFile {
+  const bodies = generateBodies(workload, seed);
   const file = path.join(dir, `${workload.id}.bodies`);
-  fs.writeFileSync(file, Buffer.concat(records));
-  return { workload, file, bodies: workload.poolSize, meanBodyBytes: Math.round(totalBytes / workload.poolSize), sampleBody: sampleBody! };
+  fs.writeFileSync(file, Buffer.concat(bodies.flatMap((body) => [Buffer.from(`${body.length}\n`), body])));
+  return { workload, file, bodies: bodies.length, meanBodyBytes: meanBytes(bodies), sampleBody: bodies[0] };
 }
 
 /** The bodies of a pool file, in order. */

@@ -5,10 +5,8 @@
 //
 // Usage: node dist/bench/event-cost.js [trivial50|analytics50|trivial1]   prints CPU µs per event.
 
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { readPool, WORKLOADS, writeBodies, type WorkloadId } from './bodies';
+import { generateBodies, WORKLOADS, type WorkloadId } from './bodies';
 import { encodeTask, Task, type TaskInput } from '../src/batching/wire';
 import { loadConfig } from '../src/config/load';
 import { SchemaRepository, repositoryOptions } from '../src/schemas/repository';
@@ -45,9 +43,7 @@ async function main(): Promise<void> {
   }
   process.chdir(REPO_ROOT);
   const config = loadConfig('bench/config/null.yaml', {});
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-event-cost-'));
-  const bodies = readPool(writeBodies(scratch, workload).file);
-  fs.rmSync(scratch, { recursive: true, force: true });
+  const bodies = generateBodies(workload);
 
   const repository = new SchemaRepository(repositoryOptions(config.schemas, REPO_ROOT, new Map()));
   const schemas = new SchemaCache(repository, false, 1000);

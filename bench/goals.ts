@@ -1,9 +1,7 @@
 // Issue 6's performance targets, checked against the medians of one run. A target whose cases were not
 // in this run (e.g. --quick) is "not measured", never "met".
 
-import { findClosed, whole, type Measurement, type TargetCheck } from './report';
-
-const ms = (n: number): string => `${n.toFixed(2)} ms`;
+import { findClosed, ms, whole, type Measurement, type TargetCheck } from './report';
 
 function check(goal: string, m: Measurement | undefined, met: (m: Measurement) => boolean, measured: (m: Measurement) => string): TargetCheck {
   return m ? { goal, met: met(m), measured: measured(m) } : { goal, met: null, measured: 'case not in this run' };

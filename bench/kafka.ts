@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as Rdkafka from 'node-rdkafka';
 import { onInterrupt } from './children';
+import { sleep } from './targets';
 
 /** kafka-local's own readiness wait is 90 s; the first start also resolves the jars with Maven. */
 const BROKER_START_TIMEOUT_MS = 240_000;
@@ -21,8 +22,6 @@ export interface LocalBroker {
   /** Idempotent and synchronous, so the interrupt handler can call it too. */
   stop(): void;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * `scripts/kafka-local start` with KAFKA_LOCAL_STATE in a temp dir of this run; resolves with the

@@ -49,7 +49,7 @@ export interface Plan {
   cases: Case[];
 }
 
-const NULL_CONFIG = 'bench/config/null.yaml';
+export const NULL_CONFIG = 'bench/config/null.yaml';
 const FILE_CONFIG = 'bench/config/file.yaml';
 export const KAFKA_CONFIG = 'bench/config/kafka.yaml';
 

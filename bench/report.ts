@@ -161,7 +161,7 @@ export function kafkaShortfall(m: Measurement): boolean {
 }
 
 export const whole = (n: number): string => Math.round(n).toLocaleString('en-US');
-const ms = (n: number): string => `${n.toFixed(2)} ms`;
+export const ms = (n: number): string => `${n.toFixed(2)} ms`;
 const orDash = (n: number | null, format: (n: number) => string): string => (n === null ? '-' : format(n));
 
 function ratioCell(report: BenchReport, m: Measurement, label: string): string {
@@ -216,9 +216,10 @@ function formatTargets(report: BenchReport): string[] {
   return ['', 'targets (issue 6; this 2-core machine, load generator and broker included):', ...report.targets.map((t) => `  ${t.goal}: ${verdict(t.met)} (${t.measured})`)];
 }
 
-function alignColumns(rows: string[][]): string {
+/** A text table: the first `leftColumns` columns aligned left, the rest (figures) right, a rule under the header. */
+export function alignColumns(rows: string[][], leftColumns = 1): string {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  const line = (row: string[]): string => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ');
+  const line = (row: string[]): string => row.map((cell, column) => (column < leftColumns ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ');
   const rule = widths.map((width) => '-'.repeat(width)).join('  ');
   return [line(rows[0]), rule, ...rows.slice(1).map(line)].join('\n');
 }

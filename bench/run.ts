@@ -17,7 +17,7 @@ import { checkTargets } from './goals';
 import { startBroker, TopicCounter, type LocalBroker } from './kafka';
 import { caseLabel, expectedStatus, KAFKA_CONFIG, makePlan, targetNames, type Case, type Plan, type TargetSpec } from './plan';
 import { computeRatios, findClosed, formatTable, kafkaShortfall, summarize, writeReport, type BenchReport, type KafkaDelivery, type Run } from './report';
-import { cpuBusyShare, freePort, processUsage, resetPeakRss, startScriptServer, startSluice, stopServer, type ProcessUsage, type RunningServer } from './targets';
+import { cpuBusyShare, freePort, metricValue, processUsage, resetPeakRss, startScriptServer, startSluice, stopServer, type ProcessUsage, type RunningServer } from './targets';
 import { ensureWrk, runWrk, wrkVersion, type WrkResult, type WrkSettings } from './wrk';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -103,8 +103,7 @@ async function sluiceIdle(server: RunningServer): Promise<boolean> {
   try {
     const response = await fetch(`${new URL(server.url).origin}/metrics`, { signal: AbortSignal.timeout(2_000) });
     const text = await response.text();
-    const gauge = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-    return response.status === 200 && gauge('sluice_inflight_bytes') === 0 && gauge('sluice_sink_queue_messages') === 0;
+    return response.status === 200 && metricValue(text, 'sluice_inflight_bytes') === 0 && metricValue(text, 'sluice_sink_queue_messages') === 0;
   } catch {
     return false;
   }

@@ -5,16 +5,15 @@
 //
 // Usage: node dist/bench/soak.js [--minutes 10] [--rate 300] [--sample-seconds 10]
 
-import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { readPool, WORKLOADS, writeBodies } from './bodies';
-import { onInterrupt, stopChildrenOnSignal } from './children';
-import { freePort, startSluice, stopServer, type RunningServer } from './targets';
+import { generateBodies, meanBytes, WORKLOADS } from './bodies';
+import { stopChildrenOnSignal } from './children';
+import { NULL_CONFIG } from './plan';
+import { alignColumns } from './report';
+import { freePort, metricValue, sleep, startSluice, stopServer, type RunningServer } from './targets';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
-const NULL_CONFIG = 'bench/config/null.yaml';
 const WORKLOAD = WORKLOADS.trivial50;
 /** Requests are started every tick; at most MAX_OUTSTANDING wait for answers (more are skipped, counted). */
 const TICK_MS = 10;
@@ -119,12 +118,6 @@ interface Sample {
   activeHandles: number;
 }
 
-/** A sample's value in Prometheus text (the unlabelled series); NaN when absent. */
-function metric(text: string, name: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line === undefined ? NaN : Number(line.slice(name.length + 1).split(' ')[0]);
-}
-
 async function sample(metricsUrl: string, seconds: number, intervalSeconds: number, tally: Tally): Promise<Sample> {
   const response = await fetch(metricsUrl, { signal: AbortSignal.timeout(5000) });
   const text = await response.text();
@@ -132,10 +125,10 @@ async function sample(metricsUrl: string, seconds: number, intervalSeconds: numb
     seconds,
     intervalSeconds,
     tally,
-    rssBytes: metric(text, 'sluice_process_resident_memory_bytes'),
-    heapUsedBytes: metric(text, 'sluice_nodejs_heap_size_used_bytes'),
-    externalBytes: metric(text, 'sluice_nodejs_external_memory_bytes'),
-    activeHandles: metric(text, 'sluice_nodejs_active_handles_total'),
+    rssBytes: metricValue(text, 'sluice_process_resident_memory_bytes'),
+    heapUsedBytes: metricValue(text, 'sluice_nodejs_heap_size_used_bytes'),
+    externalBytes: metricValue(text, 'sluice_nodejs_external_memory_bytes'),
+    activeHandles: metricValue(text, 'sluice_nodejs_active_handles_total'),
   };
 }
 
@@ -170,8 +163,7 @@ function printTable(samples: readonly Sample[]): void {
       String(s.activeHandles),
     ]);
   }
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  for (const r of rows) console.log(r.map((cell, c) => cell.padStart(widths[c])).join('  '));
+  console.log(alignColumns(rows, 0));
 }
 
 interface Verdict {
@@ -203,10 +195,6 @@ function verdict(samples: readonly Sample[]): Verdict {
   };
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 async function soak(server: RunningServer, bodies: Buffer[], options: Options): Promise<Sample[]> {
   const metricsUrl = new URL('/metrics', server.url).toString();
   const load = new SteadyLoad(new URL(server.url), bodies, options.rate);
@@ -231,12 +219,8 @@ async function soak(server: RunningServer, bodies: Buffer[], options: Options): 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   stopChildrenOnSignal();
-  const bodiesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-soak-'));
-  onInterrupt(() => fs.rmSync(bodiesDir, { recursive: true, force: true }));
-  const written = writeBodies(bodiesDir, WORKLOAD);
-  const bodies = readPool(written.file);
-  fs.rmSync(bodiesDir, { recursive: true, force: true });
-  console.log(`soak: ${options.minutes} min, ${options.rate} requests/s of ${WORKLOAD.name} (${written.meanBodyBytes} bytes mean), null sink, sample every ${options.sampleSeconds} s`);
+  const bodies = generateBodies(WORKLOAD);
+  console.log(`soak: ${options.minutes} min, ${options.rate} requests/s of ${WORKLOAD.name} (${meanBytes(bodies)} bytes mean), null sink, sample every ${options.sampleSeconds} s`);
   const server = await startSluice(REPO_ROOT, await freePort(), NULL_CONFIG, { target: 'sluice (null sink)' });
   let samples: Sample[];
   try {

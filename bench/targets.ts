@@ -53,7 +53,7 @@ function spawnServer(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): 
   return { child, output };
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `isReady` until it says yes; fails early if the child exits, or after START_TIMEOUT_MS. */
 async function waitUntilReady(server: RunningServer, what: string, isReady: () => Promise<boolean> | boolean): Promise<void> {
@@ -130,6 +130,12 @@ export async function stopServer(server: RunningServer): Promise<void> {
     child.kill('SIGKILL');
     await exited;
   }
+}
+
+/** The value of an unlabelled series in Prometheus text (Sluice's /metrics); NaN when absent. */
+export function metricValue(text: string, name: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? NaN : Number(line.slice(name.length + 1).split(' ')[0]);
 }
 
 /** CPU time (user + system, all threads) and peak RSS of a process, from /proc; null where there is none. */

@@ -53,18 +53,20 @@ export async function startSluice(config: Config, log: Logger, cwd = process.cwd
   const lifecycle = { draining: false };
   const cors = new Cors(config.cors);
   const clientAddress = new ClientAddress(config.defaults.trusted_proxies);
+  // One rate limiter for every request-path warning: each kind has its own budget inside it.
+  const warnings = new RateLimitedLog(log);
   const intake = new IntakeHandler({
     config,
     coalescer,
     sink,
     metrics,
     log,
-    warnings: new RateLimitedLog(log),
+    warnings,
     cors,
     clientAddress,
     lifecycle,
   });
-  const eventStreams = config.eventstreams.enabled ? new EventStreamsRoute({ config, streams, metrics, log, cors, clientAddress }) : null;
+  const eventStreams = config.eventstreams.enabled ? new EventStreamsRoute({ config, streams, metrics, warnings, cors, clientAddress }) : null;
   const ownStreamListener = eventStreams !== null && config.eventstreams.port !== null ? new EventStreamsListener(eventStreams, metrics) : null;
   const server = new HttpServer({ config, intake, sink, streams, metrics, cors, lifecycle, info: packageInfo(), eventStreams: ownStreamListener === null ? eventStreams : null });
   const sampler = setInterval(() => {

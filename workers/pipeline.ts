@@ -27,6 +27,14 @@ interface Rejection {
   readonly errors?: ErrorObject[];
 }
 
+/** One request's parsed body; `spans` (where each event's text lies) is found only once an event fails. */
+interface ParsedBody {
+  readonly events: unknown[];
+  readonly text: string;
+  readonly isArray: boolean;
+  spans: number[] | null;
+}
+
 interface RequestContext {
   readonly index: number;
   readonly receivedAt: number;
@@ -43,10 +51,8 @@ export class Pipeline {
   private readonly augmenter: Augmenter;
   /** Looked up per task: a stream-config refresh may change the error stream's topic. */
   private errorTopic: string | null = null;
-  /** Per task: the decoded text of each request's body, read again only for failed events (see originalEvent). */
-  private texts: Array<{ readonly text: string; readonly isArray: boolean } | undefined> = [];
-  /** Per task: where each event of a request with a failure starts and ends in its text. */
-  private readonly spans = new Map<number, number[]>();
+  /** The current task's request bodies, by request index (undefined: the body was refused). */
+  private bodies: Array<ParsedBody | undefined> = [];
 
   constructor(
     private readonly config: Config,
@@ -61,42 +67,40 @@ export class Pipeline {
   }
 
   async run(task: Task, out: ResultBuilder): Promise<void> {
-    this.texts = [];
-    this.spans.clear();
     const errorStream = this.config.error_stream;
     this.errorTopic = errorStream === null ? null : (this.streams?.lookup(errorStream)?.topic ?? this.config.streams.topic_prefix + errorStream);
-    const parsed = this.parseAll(task, out);
-    await this.schemas.prepare(this.schemaUris(parsed));
-    for (let r = 0; r < parsed.length; r++) {
-      const events = parsed[r];
-      if (events === undefined) continue;
-      const request = this.requestContext(task, r);
-      for (let e = 0; e < events.length; e++) this.processEvent(events[e], request, out, task, e);
+    this.bodies = this.parseAll(task, out);
+    try {
+      await this.schemas.prepare(this.schemaUris());
+      for (let r = 0; r < this.bodies.length; r++) {
+        const body = this.bodies[r];
+        if (body === undefined) continue;
+        const request = this.requestContext(task, r);
+        for (let e = 0; e < body.events.length; e++) this.processEvent(body.events[e], request, out, task, e);
+      }
+    } finally {
+      this.bodies = []; // the body texts are not kept alive until the next task
     }
   }
 
-  private parseAll(task: Task, out: ResultBuilder): Array<unknown[] | undefined> {
-    const parsed: Array<unknown[] | undefined> = [];
-    const n = task.count;
-    for (let r = 0; r < n; r++) {
+  private parseAll(task: Task, out: ResultBuilder): Array<ParsedBody | undefined> {
+    const bodies: Array<ParsedBody | undefined> = [];
+    for (let r = 0; r < task.count; r++) {
       const decoded = decodeBody(task, r, this.config.limits.max_body_bytes);
-      if (decoded.ok) {
-        parsed.push(decoded.events);
-        this.texts.push(decoded);
-      } else {
+      if (decoded.ok) bodies.push({ events: decoded.events, text: decoded.text, isArray: decoded.isArray, spans: null });
+      else {
         out.problem(r, decoded.problem, decoded.detail);
-        parsed.push(undefined);
-        this.texts.push(undefined);
+        bodies.push(undefined);
       }
     }
-    return parsed;
+    return bodies;
   }
 
-  private *schemaUris(parsed: Array<unknown[] | undefined>): Iterable<string> {
+  private *schemaUris(): Iterable<string> {
     if (this.errorTopic !== null) yield ERROR_SCHEMA_URI;
-    for (const events of parsed) {
-      if (!events) continue;
-      for (const event of events) {
+    for (const body of this.bodies) {
+      if (!body) continue;
+      for (const event of body.events) {
         if (!isPlainObject(event)) continue;
         const uri = this.schemaUriOf(event);
         if (uri !== undefined) yield uri;
@@ -199,16 +203,12 @@ export class Pipeline {
    * object by now, so a failure parses its own event's text again. Successes never pay for this.
    */
   private originalEvent(request: number, position: number): string {
-    const source = this.texts[request];
-    if (source === undefined) return 'null';
-    let text = source.text;
-    if (source.isArray) {
-      let spans = this.spans.get(request);
-      if (spans === undefined) {
-        spans = arrayElementSpans(text);
-        this.spans.set(request, spans);
-      }
-      text = text.slice(spans[2 * position], spans[2 * position + 1]);
+    const body = this.bodies[request];
+    if (body === undefined) return 'null';
+    let text = body.text;
+    if (body.isArray) {
+      body.spans ??= arrayElementSpans(text);
+      text = text.slice(body.spans[2 * position], body.spans[2 * position + 1]);
     }
     try {
       return JSON.stringify(JSON.parse(text)) ?? 'null';

@@ -2,7 +2,7 @@ import type { HttpResponse } from 'uWebSockets.js';
 import type { Metrics } from '../metrics';
 import { RequestKinds } from '../outcomes';
 import { sendCounted } from '../http/metrics-route';
-import { problemReply, requestIdOf } from '../http/respond';
+import { metaWithoutCors, problemReply, requestIdOf } from '../http/respond';
 import { ListenSocket, uws } from '../http/uws';
 import type { EventStreamsRoute } from './route';
 
@@ -18,7 +18,7 @@ export class EventStreamsListener {
     route.mount(this.app);
     this.app.any('/*', (res: HttpResponse, req) => {
       const reply = problemReply(RequestKinds.NotFound, 'only GET /v2/stream/{streams} is served on this port');
-      sendCounted(metrics, res, { requestId: requestIdOf(req), allowOrigin: null, varyOrigin: false }, reply, 'other');
+      sendCounted(metrics, res, metaWithoutCors(requestIdOf(req)), reply, 'other');
     });
   }
 

@@ -4,7 +4,7 @@ import type { ClientAddress } from '../http/client-address';
 import type { Cors } from '../http/cors';
 import { sendCounted } from '../http/metrics-route';
 import { problemReply, responseMeta, type Reply, type ResponseMeta } from '../http/respond';
-import { RateLimitedLog, type Logger } from '../log';
+import type { RateLimitedLog } from '../log';
 import type { Metrics } from '../metrics';
 import { RequestKinds } from '../outcomes';
 import type { StreamTable } from '../streams/stream-config';
@@ -15,20 +15,19 @@ import { SseSession, type DisconnectReason, type SessionOptions } from './sessio
 import { consumerConf, StreamConsumer } from './stream-consumer';
 import { StreamTopics, type StreamSelection } from './stream-topics';
 
-export const STREAM_ROUTE = '/v2/stream/:streams';
+const STREAM_ROUTE = '/v2/stream/:streams';
 
 export interface EventStreamsDeps {
   readonly config: Config;
   readonly streams: StreamTable | null;
   readonly metrics: Metrics;
-  readonly log: Logger;
+  readonly warnings: RateLimitedLog;
   readonly cors: Cors;
   readonly clientAddress: ClientAddress;
 }
 
 /** What a request is checked for before any Kafka work: everything read from `req` synchronously. */
 interface Admitted {
-  readonly meta: ResponseMeta;
   readonly selection: StreamSelection;
   readonly resume: ResumeRequest;
   readonly filter: EventFilter | null;
@@ -44,8 +43,6 @@ export class EventStreamsRoute {
   private readonly topics: StreamTopics;
   private readonly limits: ClientLimits;
   private readonly sessions = new Set<SseSession>();
-  private readonly warnings: RateLimitedLog;
-  private readonly allowed: ReadonlySet<string>;
   private readonly sessionOptions: SessionOptions;
   private readonly closingConsumers = new Set<Promise<void>>();
   /** Set at shutdown: consumers still opening are closed instead of starting a stream. */
@@ -57,8 +54,6 @@ export class EventStreamsRoute {
     this.kafkaConf = consumerConf(config);
     this.topics = new StreamTopics(es.allowed_streams, es.topic_prefixes ?? [config.streams.topic_prefix], deps.streams);
     this.limits = new ClientLimits(es.max_clients, es.max_clients_per_ip);
-    this.warnings = new RateLimitedLog(deps.log);
-    this.allowed = new Set(es.allowed_streams);
     this.sessionOptions = { keepaliveMs: es.keepalive_ms, pollIntervalMs: es.poll_interval_ms, maxBufferedBytes: es.max_buffered_bytes, maxStallMs: es.max_stall_ms, discoveryIntervalMs: es.discovery_interval_ms };
   }
 
@@ -76,7 +71,7 @@ export class EventStreamsRoute {
 
   private handle(res: HttpResponse, req: HttpRequest): void {
     const meta = responseMeta(req, this.deps.cors);
-    const admitted = this.admit(res, req, meta);
+    const admitted = this.admit(res, req);
     if ('status' in admitted) return this.reply(res, meta, admitted);
     let aborted = false;
     let session: SseSession | null = null;
@@ -102,7 +97,7 @@ export class EventStreamsRoute {
         });
       },
       (err: Error) => {
-        this.warnings.warn('eventstreams_open', { err: err.message, topics: [...admitted.selection.topics.keys()] }, 'EventStreams consumer could not be opened');
+        this.deps.warnings.warn('eventstreams_open', { err: err.message, topics: [...admitted.selection.topics.keys()] }, 'EventStreams consumer could not be opened');
         this.discard(consumer, admitted);
         if (!aborted) res.cork(() => this.reply(res, meta, problemReply(RequestKinds.StreamSourceUnavailable, `Kafka: ${err.message}`)));
       },
@@ -110,7 +105,7 @@ export class EventStreamsRoute {
   }
 
   /** Synchronous checks, in the order a client can fix them; a slot is taken only when all pass. */
-  private admit(res: HttpResponse, req: HttpRequest, meta: ResponseMeta): Admitted | Reply {
+  private admit(res: HttpResponse, req: HttpRequest): Admitted | Reply {
     if (this.kafkaConf === null) return problemReply(RequestKinds.StreamSourceUnavailable, 'no Kafka bootstrap.servers configured (sink.kafka.conf or eventstreams.kafka.conf)');
     const selection = this.topics.select(req.getParameter(0) ?? '');
     if (!selection.ok) return problemReply(RequestKinds.UnknownStream, selection.error);
@@ -123,12 +118,12 @@ export class EventStreamsRoute {
       const retryAfter = String(this.deps.config.eventstreams.retry_after_s);
       return problemReply(RequestKinds.TooManyClients, `${slot} reached`, { limit: slot }, { 'Retry-After': retryAfter });
     }
-    return { meta, selection: selection.value, resume: resume.value, filter: filter.value, release: slot.release };
+    return { selection: selection.value, resume: resume.value, filter: filter.value, release: slot.release };
   }
 
   private openConsumer(): StreamConsumer {
     const consumer = new StreamConsumer(this.kafkaConf!, this.deps.config.eventstreams.kafka.timeout_ms, (err) =>
-      this.warnings.warn('eventstreams_kafka', { err: err.message, code: err.code }, 'EventStreams consumer error'),
+      this.deps.warnings.warn('eventstreams_kafka', { err: err.message, code: err.code }, 'EventStreams consumer error'),
     );
     this.deps.metrics.sseConsumers.inc();
     this.deps.metrics.sseClients.inc();
@@ -153,7 +148,8 @@ export class EventStreamsRoute {
   }
 
   private count(selection: StreamSelection): void {
-    for (const stream of selection.streams) if (this.allowed.has(stream)) this.deps.metrics.sseConnections.labels(stream).inc();
+    // Only allowed streams get this far (StreamTopics.select), so the label set stays bounded.
+    for (const stream of selection.streams) this.deps.metrics.sseConnections.labels(stream).inc();
   }
 
   private reply(res: HttpResponse, meta: ResponseMeta, reply: Reply): void {

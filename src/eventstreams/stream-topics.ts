@@ -1,3 +1,4 @@
+import { decodePathParam } from '../http/path-param';
 import type { StreamTable } from '../streams/stream-config';
 import type { Decoded } from './event-id';
 
@@ -28,7 +29,7 @@ export class StreamTopics {
   }
 
   select(param: string): Decoded<StreamSelection> {
-    const streams = [...new Set(decodeParam(param).split(',').filter((s) => s !== ''))];
+    const streams = [...new Set(decodePathParam(param).split(',').filter((s) => s !== ''))];
     if (streams.length === 0) return { ok: false, error: 'no stream named: use /v2/stream/{stream}[,{stream}…]' };
     if (streams.length > MAX_STREAMS_PER_REQUEST) return { ok: false, error: `more than ${MAX_STREAMS_PER_REQUEST} streams requested` };
     const topics = new Map<string, string>();
@@ -46,13 +47,5 @@ export class StreamTopics {
     const match = this.table.lookup(stream);
     if (match === null) return null;
     return match.settings.topic !== undefined ? [match.settings.topic] : this.prefixes.map((prefix) => prefix + stream);
-  }
-}
-
-function decodeParam(param: string): string {
-  try {
-    return decodeURIComponent(param);
-  } catch {
-    return param;
   }
 }

@@ -24,7 +24,7 @@ export class BodyReader {
   }
 
   read(onBody: (body: Buffer) => void, onTooLarge: () => void, onOverBudget: () => void): void {
-    const sized = this.contentLength !== null && Number.isFinite(this.contentLength) ? Buffer.allocUnsafe(this.contentLength) : null;
+    const sized = this.contentLength !== null ? Buffer.allocUnsafe(this.contentLength) : null;
     const chunks: Buffer[] = [];
     let received = 0;
     this.res.onData((chunk, isLast) => {

@@ -92,11 +92,11 @@ export class IntakeHandler {
     const requestId = meta.requestId;
     const query = req.getQuery();
     const hasty = query ? HASTY_VALUES.has(new URLSearchParams(query).get('hasty')?.toLowerCase() ?? '') : false;
-    const refusal = this.precheck(req);
-    const timing: Timing = { startedAt, hasty, route: this.intakeRoute };
-    if (refusal) return this.reply(res, meta, refusal, timing);
     const declaredLength = lengthOf(req.getHeader('content-length'));
     const encoding = req.getHeader('content-encoding').toLowerCase();
+    const refusal = this.precheck(req, encoding, declaredLength ?? 0);
+    const timing: Timing = { startedAt, hasty, route: this.intakeRoute };
+    if (refusal) return this.reply(res, meta, refusal, timing);
     const flags = (hasty ? FLAG_HASTY : 0) | (encoding === 'gzip' ? FLAG_GZIP : 0) | (encoding === 'deflate' ? FLAG_DEFLATE : 0);
     const headers = this.headerNames.map((name) => (name === 'x-request-id' ? requestId : req.getHeader(name)));
     const clientIp = this.deps.clientAddress.of(res, req);
@@ -140,19 +140,17 @@ export class IntakeHandler {
     exchange.received(body);
   }
 
-  private precheck(req: HttpRequest): Reply | null {
+  private precheck(req: HttpRequest, encoding: string, declaredLength: number): Reply | null {
     const { config, sink, lifecycle } = this.deps;
     if (lifecycle.draining) return { ...problemReply(RequestKinds.ShuttingDown, 'this instance is shutting down; retry on another', undefined, { 'Retry-After': RETRY_AFTER_SECONDS }), close: true };
     const type = req.getHeader('content-type');
     if (!ACCEPTED_TYPES.test(type)) {
       return problemReply(RequestKinds.UnsupportedMediaType, `content type ${type ? JSON.stringify(type) : '(none)'} is not accepted; use application/json, text/plain or application/reports+json`);
     }
-    const encoding = req.getHeader('content-encoding').toLowerCase();
     if (encoding !== '' && encoding !== 'identity' && encoding !== 'gzip' && encoding !== 'deflate') {
       return problemReply(RequestKinds.UnsupportedEncoding, `content encoding ${JSON.stringify(encoding)} is not supported; use gzip, deflate or none`);
     }
-    const length = Number(req.getHeader('content-length') || 0);
-    if (length > config.limits.max_body_bytes) return this.tooLarge();
+    if (declaredLength > config.limits.max_body_bytes) return this.tooLarge();
     const sinkDown = sink.unavailableReason();
     if (sinkDown !== null) return problemReply(RequestKinds.NotReady, `sink unavailable: ${sinkDown}`, undefined, { 'Retry-After': RETRY_AFTER_SECONDS });
     return null;

@@ -1,7 +1,7 @@
 import type { HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Metrics } from '../metrics';
 import { RequestKinds } from '../outcomes';
-import { jsonReply, problemReply, requestIdOf, type Reply } from './respond';
+import { jsonReply, metaWithoutCors, problemReply, requestIdOf, type Reply } from './respond';
 import { METRICS_ROUTE, scrape, sendCounted } from './metrics-route';
 import { ListenSocket, uws } from './uws';
 
@@ -36,6 +36,6 @@ export class MetricsListener {
   }
 
   private send(res: HttpResponse, requestId: string, reply: Reply, route: string): void {
-    sendCounted(this.metrics, res, { requestId, allowOrigin: null, varyOrigin: false }, reply, route);
+    sendCounted(this.metrics, res, metaWithoutCors(requestId), reply, route);
   }
 }

@@ -77,6 +77,11 @@ export function jsonReply(status: number, value: unknown): Reply {
   return { status, contentType: JSON_TYPE, body: JSON.stringify(value) };
 }
 
+/** The response meta of a side listener (metrics, EventStreams ports), which answers no CORS. */
+export function metaWithoutCors(requestId: string): ResponseMeta {
+  return { requestId, allowOrigin: null, varyOrigin: false };
+}
+
 /** X-Request-ID from the client, or a new one (DESIGN.md §2.4). */
 export function requestIdOf(req: HttpRequest): string {
   return req.getHeader('x-request-id') || randomUUID();

@@ -11,6 +11,7 @@ import type { IntakeHandler } from './intake';
 import { openApiDocument } from './openapi';
 import { jsonReply, problemReply, responseMeta, type Reply, type ResponseMeta } from './respond';
 import { METRICS_ROUTE, scrape, sendCounted } from './metrics-route';
+import { decodePathParam } from './path-param';
 import { ListenSocket, uws } from './uws';
 
 export interface ServerDeps {
@@ -91,13 +92,7 @@ export class HttpServer {
   }
 
   private selectStreams(param: string): unknown {
-    let names: string;
-    try {
-      names = decodeURIComponent(param);
-    } catch {
-      names = param;
-    }
-    return this.deps.streams?.select(names.split(/[,|]/).filter((n) => n !== '')) ?? {};
+    return this.deps.streams?.select(decodePathParam(param).split(/[,|]/).filter((n) => n !== '')) ?? {};
   }
 
   private testEvents(res: HttpResponse, meta: ResponseMeta): Reply | undefined {

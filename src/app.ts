@@ -46,7 +46,6 @@ export async function startSluice(config: Config, log: Logger, cwd = process.cwd
       maxBatchBytes: config.pool.max_batch_bytes,
       maxBatchDelayUs: config.pool.max_batch_delay_us,
       maxRunningTasks: threads * config.pool.max_tasks_per_thread,
-      headerCount: Object.keys(config.defaults.headers_to_fields).length,
     },
     pool,
   );

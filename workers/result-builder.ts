@@ -79,7 +79,8 @@ export class ResultBuilder {
     return count;
   }
 
-  build(schemaCache?: SchemaCacheStats): ArrayBuffer {
+  /** `reuse`: the task's buffer, written over when the result fits (see wire.ts `encodeResult`). */
+  build(schemaCache?: SchemaCacheStats, reuse: ArrayBuffer | null = null): ArrayBuffer {
     const payload = this.texts.join('');
     const payloadBytes = Buffer.byteLength(payload);
     const byteOffsets = textOffsets(this.texts, payload.length === payloadBytes);
@@ -113,7 +114,7 @@ export class ResultBuilder {
       payload,
       payloadBytes,
       side: { names: [...this.nameIndex.keys()], details, counts: [...this.counts.values()], schemaCache },
-    });
+    }, reuse);
   }
 }
 

@@ -46,6 +46,7 @@ export default async function validateTask(buffer: ArrayBuffer): Promise<unknown
   const task = new Task(buffer);
   const out = new ResultBuilder(task.count);
   await pipeline.run(task, out);
-  // Transferred, not cloned: see src/batching/wire.ts.
-  return Piscina.move(out.build(schemas.takeStats()));
+  // The task is fully read by now, so its buffer can carry the result back. Transferred, not cloned:
+  // see src/batching/wire.ts.
+  return Piscina.move(out.build(schemas.takeStats(), buffer));
 }

@@ -1,4 +1,3 @@
-import { encodeTask } from './wire';
 import type { IntakeRequest } from './request';
 
 export interface CoalescerOptions {
@@ -7,13 +6,11 @@ export interface CoalescerOptions {
   readonly maxBatchDelayUs: number;
   /** Tasks in flight at once; beyond it, the open batch keeps growing (up to the limits above). */
   readonly maxRunningTasks: number;
-  /** Header values each request carries (config defaults.headers_to_fields). */
-  readonly headerCount: number;
 }
 
 export interface TaskRunner {
-  /** Runs one task (a wire.ts task buffer); calls `done` exactly once. */
-  run(task: ArrayBuffer, requests: IntakeRequest[], done: () => void): void;
+  /** Runs one task of these requests; calls `done` exactly once. */
+  run(requests: IntakeRequest[], done: () => void): void;
 }
 
 /**
@@ -78,7 +75,7 @@ export class Coalescer {
     while (this.running < this.options.maxRunningTasks && this.sealed.length > 0) {
       const requests = this.sealed.shift()!;
       this.running++;
-      this.runner.run(encodeTask(requests, this.options.headerCount), requests, this.onTaskDone);
+      this.runner.run(requests, this.onTaskDone);
     }
   }
 }

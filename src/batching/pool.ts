@@ -11,7 +11,8 @@ import type { StreamConfigSnapshot } from '../streams/broadcast';
 import type { WorkerSettings } from '../../workers/validate';
 import type { TaskRunner } from './coalescer';
 import type { IntakeRequest } from './request';
-import { TaskResult, type SchemaCacheStats } from './wire';
+import { TaskBuffers } from './task-buffers';
+import { encodeTask, TaskResult, type SchemaCacheStats } from './wire';
 
 const WORKER_FILE = path.resolve(__dirname, '../../workers/validate.js');
 const SCHEMA_CACHE_RESULTS = ['hit', 'negative', 'miss', 'error'] as const;
@@ -28,6 +29,8 @@ export function threadCount(setting: Config['pool']['threads']): number {
 export class WorkerPool implements TaskRunner {
   readonly piscina: Piscina;
   private readonly deliveryTimeoutMs: number;
+  private readonly headerCount: number;
+  private readonly buffers: TaskBuffers;
 
   constructor(
     config: Config,
@@ -38,6 +41,9 @@ export class WorkerPool implements TaskRunner {
   ) {
     const threads = threadCount(config.pool.threads);
     this.deliveryTimeoutMs = config.sink.kafka.delivery_timeout_ms;
+    this.headerCount = Object.keys(config.defaults.headers_to_fields).length;
+    // Tasks running, plus results still waiting on the sink: a few per task slot.
+    this.buffers = new TaskBuffers(2 * threads * config.pool.max_tasks_per_thread);
     const workerData: WorkerSettings = { config, streams, cwd: process.cwd() };
     this.piscina = new Piscina({
       filename: WORKER_FILE,
@@ -55,14 +61,15 @@ export class WorkerPool implements TaskRunner {
     });
   }
 
-  run(task: ArrayBuffer, requests: IntakeRequest[], done: () => void): void {
+  run(requests: IntakeRequest[], done: () => void): void {
     this.metrics.batchRequests.observe(requests.length);
+    const task = encodeTask(requests, this.headerCount, this.buffers);
     this.piscina.run(task, { transferList: [task] }).then(
       (buffer: ArrayBuffer) => {
         done();
         const result = new TaskResult(buffer);
         this.record(result);
-        new TaskDelivery(requests, result, this.metrics, this.deliveryTimeoutMs).start(this.sink);
+        new TaskDelivery(requests, result, this.metrics, this.deliveryTimeoutMs, this.buffers).start(this.sink);
       },
       (err: Error) => {
         done();

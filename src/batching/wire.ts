@@ -5,6 +5,9 @@
  * 2 µs for the same data in one transferred buffer), so nothing crosses as an object or a string.
  * All numbers are little-endian typed-array views; sections are 8-byte aligned.
  *
+ * Buffers are recycled (task-buffers.ts): a worker writes its result into the task's own buffer when
+ * it fits, so a buffer is usually larger than what it carries; readers go by the counts inside.
+ *
  * Task (main → worker), n requests, H configured header values each:
  *   Int32    [n, H, stringBytes, bodyBytes, start₀, end₀, start₁, end₁, …]   body offsets
  *   Float64  receivedAt[n]                ms since epoch
@@ -22,6 +25,8 @@
  *   Uint8    side                         UTF-8 JSON ResultSide: names, sparse details, counts,
  *                                         the worker's schema-cache counts since its last task
  */
+
+import { newTransferableBuffer, pooledSize, type TaskBuffers } from './task-buffers';
 
 export const FLAG_HASTY = 1;
 export const FLAG_GZIP = 2;
@@ -126,7 +131,8 @@ function taskLayout(n: number, stringBytes: number) {
   return { receivedAtAt, flagsAt, stringsAt, bodiesAt: stringsAt + stringBytes };
 }
 
-export function encodeTask(requests: readonly TaskInput[], headerCount: number): ArrayBuffer {
+/** `buffers`: where the task's buffer comes from; without it, a new one of exactly the task's size. */
+export function encodeTask(requests: readonly TaskInput[], headerCount: number, buffers?: TaskBuffers): ArrayBuffer {
   const n = requests.length;
   const parts: string[] = [];
   let bodyBytes = 0;
@@ -138,9 +144,9 @@ export function encodeTask(requests: readonly TaskInput[], headerCount: number):
   const strings = parts.join(SEPARATOR);
   const stringBytes = Buffer.byteLength(strings);
   const layout = taskLayout(n, stringBytes);
-  // allocUnsafeSlow: never a slice of Node's shared pool, which must not be transferred.
-  const bytes = Buffer.allocUnsafeSlow(layout.bodiesAt + bodyBytes);
-  const buffer = bytes.buffer as ArrayBuffer;
+  const taskBytes = layout.bodiesAt + bodyBytes;
+  const buffer = buffers ? buffers.acquire(taskBytes) : newTransferableBuffer(taskBytes);
+  const bytes = Buffer.from(buffer);
   const ints = new Int32Array(buffer, 0, TASK_INTS + 2 * n);
   const receivedAt = new Float64Array(buffer, layout.receivedAtAt, n);
   ints[0] = n;
@@ -230,14 +236,19 @@ function resultLayout(m: number, n: number, payloadBytes: number) {
   return { messagesAt, requestsAt, timestampsAt, payloadAt, sideAt: payloadAt + payloadBytes };
 }
 
-export function encodeResult(parts: ResultParts): ArrayBuffer {
+/**
+ * Writes the result into `reuse` (the task's buffer, whose contents are no longer needed) when it
+ * fits, else into a new buffer of a pooled size, so that the main thread can recycle either.
+ */
+export function encodeResult(parts: ResultParts, reuse: ArrayBuffer | null = null): ArrayBuffer {
   const m = parts.timestamps.length;
   const n = parts.requests.length / REQUEST_FIELDS;
   const side = JSON.stringify(parts.side);
   const sideBytes = Buffer.byteLength(side);
   const layout = resultLayout(m, n, parts.payloadBytes);
-  const bytes = Buffer.allocUnsafeSlow(layout.sideAt + sideBytes);
-  const buffer = bytes.buffer as ArrayBuffer;
+  const resultBytes = layout.sideAt + sideBytes;
+  const buffer = reuse !== null && reuse.byteLength >= resultBytes ? reuse : newTransferableBuffer(pooledSize(resultBytes));
+  const bytes = Buffer.from(buffer);
   new Int32Array(buffer, 0, RESULT_INTS).set([m, n, parts.payloadBytes, sideBytes]);
   new Int32Array(buffer, layout.messagesAt, m * MESSAGE_FIELDS).set(parts.messages);
   new Int32Array(buffer, layout.requestsAt, n * REQUEST_FIELDS).set(parts.requests);
@@ -255,7 +266,7 @@ export class TaskResult {
   readonly payload: Buffer;
   readonly side: ResultSide;
 
-  constructor(buffer: ArrayBuffer) {
+  constructor(readonly buffer: ArrayBuffer) {
     const [m, n, payloadBytes, sideBytes] = new Int32Array(buffer, 0, RESULT_INTS) as unknown as [number, number, number, number];
     const layout = resultLayout(m, n, payloadBytes);
     this.messages = new Int32Array(buffer, layout.messagesAt, m * MESSAGE_FIELDS);

@@ -1,4 +1,5 @@
 import type { IntakeRequest } from '../batching/request';
+import type { TaskBuffers } from '../batching/task-buffers';
 import { FLAG_HASTY, MESSAGE_ERROR_EVENT, MESSAGE_FIELDS, MessageField, REQUEST_FIELDS, REQUEST_PROBLEMS, RequestField, type TaskResult } from '../batching/wire';
 import type { Metrics } from '../metrics';
 import { EventKinds, RequestKinds } from '../outcomes';
@@ -23,12 +24,15 @@ export class TaskDelivery implements MessageBatch {
   private unsettled: number;
   private readonly sentAt = process.hrtime.bigint();
   private deadline: NodeJS.Timeout | null = null;
+  /** Settled by the deadline: the sink may still hold slices of the payload, so its buffer is not reused. */
+  private expired = false;
 
   constructor(
     private readonly requests: readonly IntakeRequest[],
     private readonly result: TaskResult,
     private readonly metrics: Metrics,
     private readonly timeoutMs: number,
+    private readonly buffers: TaskBuffers | null = null,
   ) {
     this.size = result.messages.length / MESSAGE_FIELDS;
     this.unsettled = this.size;
@@ -45,7 +49,8 @@ export class TaskDelivery implements MessageBatch {
   /** Completes what needs no sink, then hands the messages over. */
   start(sink: Sink): void {
     for (let r = 0; r < this.requests.length; r++) if (this.remaining[r] === 0) this.complete(r);
-    if (this.size > 0) {
+    if (this.size === 0) this.buffers?.release(this.result.buffer);
+    else {
       this.metrics.sinkQueueMessages.inc(this.size);
       // The sink's own timeouts are not always enough (an idempotent Kafka producer keeps in-flight
       // messages past message.timeout.ms): no request waits longer than this, whatever the sink does.
@@ -56,6 +61,7 @@ export class TaskDelivery implements MessageBatch {
 
   private expire(): void {
     const reason = `delivery not confirmed within ${this.timeoutMs} ms`;
+    this.expired = true;
     for (let i = 0; i < this.size; i++) if (this.settled[i] === 0) this.settle(i, reason);
   }
 
@@ -121,6 +127,9 @@ export class TaskDelivery implements MessageBatch {
     for (const [stream, bytes] of this.bytesByStream) this.metrics.eventBytes.inc({ stream: names[stream]! }, bytes);
     // A sink failure is the event's final outcome: it is answered as an error row (DESIGN.md §2.3).
     for (const [stream, count] of this.failedByStream) this.metrics.events.inc({ stream: names[stream]!, outcome: 'error' }, count);
+    // Every message is settled, so the sink is done with the payload (the Kafka client copies it on
+    // produce; the file sink settles after its write).
+    if (!this.expired) this.buffers?.release(this.result.buffer);
   }
 
   private complete(r: number): void {

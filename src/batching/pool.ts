@@ -12,7 +12,7 @@ import type { WorkerSettings } from '../../workers/validate';
 import type { TaskRunner } from './coalescer';
 import type { IntakeRequest } from './request';
 import { TaskBuffers } from './task-buffers';
-import { encodeTask, TaskResult, type SchemaCacheStats } from './wire';
+import { encodeTask, taskContentBytes, TaskResult, type SchemaCacheStats } from './wire';
 
 const WORKER_FILE = path.resolve(__dirname, '../../workers/validate.js');
 const SCHEMA_CACHE_RESULTS = ['hit', 'negative', 'miss', 'error'] as const;
@@ -42,8 +42,8 @@ export class WorkerPool implements TaskRunner {
     const threads = threadCount(config.pool.threads);
     this.deliveryTimeoutMs = config.sink.kafka.delivery_timeout_ms;
     this.headerCount = Object.keys(config.defaults.headers_to_fields).length;
-    // Tasks running, plus results still waiting on the sink: a few per task slot.
-    this.buffers = new TaskBuffers(2 * threads * config.pool.max_tasks_per_thread);
+    // Idle, at most two full batches per task slot.
+    this.buffers = new TaskBuffers(2 * threads * config.pool.max_tasks_per_thread * config.pool.max_batch_bytes);
     const workerData: WorkerSettings = { config, streams, cwd: process.cwd() };
     this.piscina = new Piscina({
       filename: WORKER_FILE,
@@ -64,10 +64,12 @@ export class WorkerPool implements TaskRunner {
   run(requests: IntakeRequest[], done: () => void): void {
     this.metrics.batchRequests.observe(requests.length);
     const task = encodeTask(requests, this.headerCount, this.buffers);
+    const taskBytes = taskContentBytes(task); // read before the transfer detaches it
     this.piscina.run(task, { transferList: [task] }).then(
       (buffer: ArrayBuffer) => {
         done();
         const result = new TaskResult(buffer);
+        this.buffers.observe(taskBytes, result.contentBytes);
         this.record(result);
         new TaskDelivery(requests, result, this.metrics, this.deliveryTimeoutMs, this.buffers).start(this.sink);
       },

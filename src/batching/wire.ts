@@ -26,7 +26,8 @@
  *                                         the worker's schema-cache counts since its last task
  */
 
-import { newTransferableBuffer, pooledSize, type TaskBuffers } from './task-buffers';
+import { newTransferableBuffer } from './buffer-pool';
+import { TASK_BUFFER_SIZES, type TaskBuffers } from './task-buffers';
 
 export const FLAG_HASTY = 1;
 export const FLAG_GZIP = 2;
@@ -167,6 +168,12 @@ export function encodeTask(requests: readonly TaskInput[], headerCount: number, 
   return buffer;
 }
 
+/** Bytes a task buffer's contents take (the buffer may be larger: it is recycled). */
+export function taskContentBytes(buffer: ArrayBuffer): number {
+  const ints = new Int32Array(buffer, 0, TASK_INTS);
+  return taskLayout(ints[0]!, ints[2]!).bodiesAt + ints[3]!;
+}
+
 /** The worker's view of a task buffer. */
 export class Task {
   readonly count: number;
@@ -247,7 +254,7 @@ export function encodeResult(parts: ResultParts, reuse: ArrayBuffer | null = nul
   const sideBytes = Buffer.byteLength(side);
   const layout = resultLayout(m, n, parts.payloadBytes);
   const resultBytes = layout.sideAt + sideBytes;
-  const buffer = reuse !== null && reuse.byteLength >= resultBytes ? reuse : newTransferableBuffer(pooledSize(resultBytes));
+  const buffer = reuse !== null && reuse.byteLength >= resultBytes ? reuse : newTransferableBuffer(TASK_BUFFER_SIZES.sizeFor(resultBytes));
   const bytes = Buffer.from(buffer);
   new Int32Array(buffer, 0, RESULT_INTS).set([m, n, parts.payloadBytes, sideBytes]);
   new Int32Array(buffer, layout.messagesAt, m * MESSAGE_FIELDS).set(parts.messages);
@@ -265,10 +272,13 @@ export class TaskResult {
   readonly timestamps: Float64Array;
   readonly payload: Buffer;
   readonly side: ResultSide;
+  /** Bytes the result's contents take (the buffer may be larger). */
+  readonly contentBytes: number;
 
   constructor(readonly buffer: ArrayBuffer) {
     const [m, n, payloadBytes, sideBytes] = new Int32Array(buffer, 0, RESULT_INTS) as unknown as [number, number, number, number];
     const layout = resultLayout(m, n, payloadBytes);
+    this.contentBytes = layout.sideAt + sideBytes;
     this.messages = new Int32Array(buffer, layout.messagesAt, m * MESSAGE_FIELDS);
     this.requests = new Int32Array(buffer, layout.requestsAt, n * REQUEST_FIELDS);
     this.timestamps = new Float64Array(buffer, layout.timestampsAt, m);

@@ -1,4 +1,11 @@
 import type { HttpResponse } from 'uWebSockets.js';
+import type { BufferPool } from '../batching/buffer-pool';
+
+/**
+ * Smaller bodies are slices of Node's shared Buffer pool already; from this size up each would be
+ * an ArrayBuffer of its own, so they are taken from (and given back to) a BufferPool instead.
+ */
+export const POOLED_BODY_BYTES = 4096;
 
 /**
  * Reads a request body out of uWS, whose chunks are valid only during the callback, into one Buffer.
@@ -9,6 +16,8 @@ import type { HttpResponse } from 'uWebSockets.js';
  */
 export class BodyReader {
   private done = false;
+  /** The pooled buffer behind a sized body, until `release`. */
+  private pooled: ArrayBuffer | null = null;
   /** performance.now() after which the body is late (limits.body_timeout_s). */
   readonly deadline: number;
 
@@ -19,12 +28,13 @@ export class BodyReader {
     bodyTimeoutMs: number,
     /** Takes a chunk's bytes from the in-flight budget (unsized bodies only); false when they do not fit. */
     private readonly takeBytes: (bytes: number) => boolean,
+    private readonly pool: BufferPool,
   ) {
     this.deadline = performance.now() + bodyTimeoutMs;
   }
 
   read(onBody: (body: Buffer) => void, onTooLarge: () => void, onOverBudget: () => void): void {
-    const sized = this.contentLength !== null ? Buffer.allocUnsafe(this.contentLength) : null;
+    const sized = this.contentLength === null ? null : this.allocate(this.contentLength);
     const chunks: Buffer[] = [];
     let received = 0;
     this.res.onData((chunk, isLast) => {
@@ -45,6 +55,22 @@ export class BodyReader {
       this.done = true;
       onBody(sized ? sized.subarray(0, received) : Buffer.concat(chunks, received));
     });
+  }
+
+  private allocate(bytes: number): Buffer {
+    if (bytes < POOLED_BODY_BYTES) return Buffer.allocUnsafe(bytes);
+    this.pooled = this.pool.acquire(bytes);
+    return Buffer.from(this.pooled, 0, bytes);
+  }
+
+  /**
+   * Gives a pooled body's memory back: only once nothing will read the body again (the request is
+   * answered and every event of it settled).
+   */
+  release(): void {
+    if (this.pooled === null) return;
+    this.pool.release(this.pooled);
+    this.pooled = null;
   }
 
   /** Stops reading; true when the body was still incomplete. */

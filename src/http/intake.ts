@@ -1,5 +1,6 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { Coalescer } from '../batching/coalescer';
+import { BufferPool, PoolSizes } from '../batching/buffer-pool';
 import type { IntakeRequest, RequestOutcome } from '../batching/request';
 import { FLAG_DEFLATE, FLAG_GZIP, FLAG_HASTY } from '../batching/wire';
 import type { Config } from '../config/types';
@@ -7,7 +8,7 @@ import type { Logger, RateLimitedLog } from '../log';
 import type { Metrics } from '../metrics';
 import { RequestKinds } from '../outcomes';
 import type { Sink } from '../sinks/types';
-import { BodyReader } from './body-reader';
+import { BodyReader, POOLED_BODY_BYTES } from './body-reader';
 import type { ClientAddress } from './client-address';
 import type { Cors } from './cors';
 import { InflightBudget } from './inflight-budget';
@@ -23,6 +24,10 @@ const HASTY_VALUES = new Set(['true', '1', 'yes']);
 const RETRY_AFTER_SECONDS = '1';
 const NO_BODY = Buffer.alloc(0);
 const BODY_SWEEP_MS = 1000;
+/** Bodies up to this size reuse pooled memory; larger ones are rare. */
+const MAX_POOLED_BODY_BYTES = 1024 * 1024;
+/** Pooled body memory kept while idle. */
+const MAX_FREE_BODY_BYTES = 32 * 1024 * 1024;
 
 export interface IntakeDeps {
   readonly config: Config;
@@ -47,6 +52,7 @@ export class IntakeHandler {
   /** Bodies being read, with what ends them when they are late. */
   private readonly reading = new Map<BodyReader, () => void>();
   private readonly sweeper = setInterval(() => this.sweepLateBodies(), BODY_SWEEP_MS).unref();
+  private readonly bodyBuffers = new BufferPool(new PoolSizes(POOLED_BODY_BYTES, MAX_POOLED_BODY_BYTES), MAX_FREE_BODY_BYTES);
   private readonly headerNames: string[];
   private readonly intakeRoute: RouteMetrics;
   private readonly testRoute: RouteMetrics;
@@ -103,7 +109,8 @@ export class IntakeHandler {
     const exchange = new Exchange(this, res, meta, startedAt, this.intakeRoute, flags, requestId, clientIp, headers);
     // A declared body is paid for before it is read; a chunked one chunk by chunk (BodyReader).
     if (!this.take(exchange, declaredLength ?? 0)) return this.reply(res, meta, this.overloaded(), timing);
-    const reader = new BodyReader(res, declaredLength, config.limits.max_body_bytes, config.limits.body_timeout_s * 1000, (bytes) => this.take(exchange, bytes));
+    const reader = new BodyReader(res, declaredLength, config.limits.max_body_bytes, config.limits.body_timeout_s * 1000, (bytes) => this.take(exchange, bytes), this.bodyBuffers);
+    exchange.reader = reader;
     // Counted from here, so a graceful shutdown also waits for bodies still arriving.
     this.countRequest(1);
     const endUnread = (reply: Reply): void => {
@@ -163,10 +170,11 @@ export class IntakeHandler {
     return true;
   }
 
-  /** Ends a request's hold on the server: its budget bytes and its place in the in-flight count. */
+  /** Ends a request's hold on the server: its budget bytes, its body's memory and its place in the in-flight count. */
   private settle(exchange: Exchange): void {
     this.budget.release(exchange.reserved);
     exchange.reserved = 0;
+    exchange.reader?.release();
     this.countRequest(-1);
   }
 
@@ -240,6 +248,8 @@ class Exchange implements IntakeRequest, Timing {
   /** Bytes this request holds of the in-flight budget. */
   reserved = 0;
   body: Buffer = NO_BODY;
+  /** Where the body came from; it gives the body's memory back when the request settles. */
+  reader: BodyReader | null = null;
   readonly receivedAt = Date.now();
 
   constructor(

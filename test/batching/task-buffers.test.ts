@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { IntakeRequest, RequestOutcome } from '../../src/batching/request';
-import { pooledSize, TaskBuffers } from '../../src/batching/task-buffers';
-import { encodeTask, MESSAGE_EVENT, Task, TaskResult, type TaskInput } from '../../src/batching/wire';
+import { TASK_BUFFER_SIZES, TaskBuffers } from '../../src/batching/task-buffers';
+import { encodeTask, MESSAGE_EVENT, Task, taskContentBytes, TaskResult, type TaskInput } from '../../src/batching/wire';
 import { Metrics } from '../../src/metrics';
 import { TaskDelivery } from '../../src/sinks/delivery';
 import { NullSink } from '../../src/sinks/null-sink';
@@ -55,10 +55,10 @@ class SilentSink implements Sink {
 
 describe('task buffers', () => {
   it('sizes a task buffer to a power of two with room for the result, and the worker reads the task intact', () => {
-    const buffers = new TaskBuffers(4);
+    const buffers = new TaskBuffers(1 << 20);
     const requests = inputs(5, 3000);
     const buffer = encodeTask(requests, 1, buffers);
-    assert.equal(buffer.byteLength, pooledSize(buffer.byteLength));
+    assert.equal(buffer.byteLength, TASK_BUFFER_SIZES.sizeFor(buffer.byteLength));
     assert.ok(buffer.byteLength >= 2 * 15_000, `buffer of ${buffer.byteLength} bytes for ~15,000 bytes of bodies`);
     const task = new Task(buffer);
     assert.equal(task.count, 5);
@@ -71,6 +71,19 @@ describe('task buffers', () => {
     }
   });
 
+  it('gives results the room recent ones needed, not a fixed double', () => {
+    const buffers = new TaskBuffers(1 << 20);
+    const requests = inputs(10, 5000);
+    const exact = taskContentBytes(encodeTask(requests, 1));
+    assert.equal(exact, encodeTask(requests, 1).byteLength, 'an unpooled task buffer is exactly its contents');
+    assert.ok(buffers.acquire(exact).byteLength >= 2 * exact, 'before any result: room for twice the task');
+    for (let i = 0; i < 20; i++) buffers.observe(exact, 1.2 * exact);
+    const size = buffers.acquire(exact).byteLength;
+    assert.ok(size >= 1.2 * 1.1 * exact && size < 1.7 * exact, `${size} bytes for a ${exact}-byte task whose results are 1.2× it`);
+    const buffer = encodeTask(requests, 1, buffers);
+    assert.equal(taskContentBytes(buffer), exact);
+  });
+
   it('writes a result into the task buffer when it fits, and into a new pooled-size buffer when not', () => {
     const roomy = new ArrayBuffer(64 * 1024);
     const inPlace = resultFor(3, roomy);
@@ -78,7 +91,7 @@ describe('task buffers', () => {
     const tooSmall = new ArrayBuffer(64);
     const fresh = resultFor(3, tooSmall);
     assert.notEqual(fresh, tooSmall);
-    assert.equal(fresh.byteLength, pooledSize(fresh.byteLength));
+    assert.equal(fresh.byteLength, TASK_BUFFER_SIZES.sizeFor(fresh.byteLength));
     for (const buffer of [inPlace, fresh]) {
       const result = new TaskResult(buffer);
       assert.equal(result.timestamps.length, 3);
@@ -88,7 +101,7 @@ describe('task buffers', () => {
   });
 
   it('a result written over a task buffer that held other bytes reads back exactly', () => {
-    const buffers = new TaskBuffers(4);
+    const buffers = new TaskBuffers(1 << 20);
     const buffer = encodeTask(inputs(20, 2000), 1, buffers);
     const result = new TaskResult(resultFor(20, buffer));
     assert.equal(result.buffer, buffer);
@@ -96,29 +109,8 @@ describe('task buffers', () => {
     for (let i = 0; i < 20; i++) assert.deepEqual(JSON.parse(delivery.value(i).toString()), { n: i, pad: 'é'.repeat(i) });
   });
 
-  it('hands back a released buffer of the same size, and keeps at most the configured number', () => {
-    const buffers = new TaskBuffers(2);
-    const a = buffers.acquire(10_000);
-    const b = buffers.acquire(10_000);
-    const c = buffers.acquire(10_000);
-    for (const buffer of [a, b, c]) buffers.release(buffer);
-    assert.equal(buffers.freeCount, 2);
-    const again = buffers.acquire(10_000);
-    assert.ok(again === a || again === b);
-    assert.notEqual(buffers.acquire(100_000), a, 'another size is not served from this one');
-  });
-
-  it('drops detached and odd-sized buffers', () => {
-    const buffers = new TaskBuffers(4);
-    const transferred = buffers.acquire(10_000);
-    structuredClone(transferred, { transfer: [transferred] });
-    buffers.release(transferred);
-    buffers.release(new ArrayBuffer(20_000));
-    assert.equal(buffers.freeCount, 0);
-  });
-
   it('takes a result buffer back once every message is settled, but not after the deadline expired it', async () => {
-    const buffers = new TaskBuffers(4);
+    const buffers = new TaskBuffers(1 << 20);
     const settled = new TaskResult(resultFor(2, buffers.acquire(1000)));
     const requests = [new Completion(), new Completion()];
     new TaskDelivery(requests, settled, new Metrics(), 5000, buffers).start(new NullSink());

@@ -9,6 +9,7 @@ import type { Metrics } from '../metrics';
 import { RequestKinds } from '../outcomes';
 import type { Sink } from '../sinks/types';
 import { BodyReader, POOLED_BODY_BYTES } from './body-reader';
+import { CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE } from './header-bytes';
 import type { ClientAddress } from './client-address';
 import type { Cors } from './cors';
 import { InflightBudget } from './inflight-budget';
@@ -54,12 +55,15 @@ export class IntakeHandler {
   private readonly sweeper = setInterval(() => this.sweepLateBodies(), BODY_SWEEP_MS).unref();
   private readonly bodyBuffers = new BufferPool(new PoolSizes(POOLED_BODY_BYTES, MAX_POOLED_BODY_BYTES), MAX_FREE_BODY_BYTES);
   private readonly headerNames: string[];
+  /** The peer address costs a system call per request: read only when a field will hold it. */
+  private readonly recordsClientIp: boolean;
   private readonly intakeRoute: RouteMetrics;
   private readonly testRoute: RouteMetrics;
 
   constructor(private readonly deps: IntakeDeps) {
     this.budget = new InflightBudget(deps.config.limits.max_inflight_bytes, deps.metrics.inflightBytes);
     this.headerNames = Object.keys(deps.config.defaults.headers_to_fields).map((h) => h.toLowerCase());
+    this.recordsClientIp = deps.config.defaults.client_ip_field !== null;
     this.intakeRoute = new RouteMetrics(deps.metrics, ROUTE);
     this.testRoute = new RouteMetrics(deps.metrics, TEST_ROUTE);
   }
@@ -98,14 +102,14 @@ export class IntakeHandler {
     const requestId = meta.requestId;
     const query = req.getQuery();
     const hasty = query ? HASTY_VALUES.has(new URLSearchParams(query).get('hasty')?.toLowerCase() ?? '') : false;
-    const declaredLength = lengthOf(req.getHeader('content-length'));
-    const encoding = req.getHeader('content-encoding').toLowerCase();
+    const declaredLength = lengthOf(req.getHeader(CONTENT_LENGTH));
+    const encoding = req.getHeader(CONTENT_ENCODING).toLowerCase();
     const refusal = this.precheck(req, encoding, declaredLength ?? 0);
     const timing: Timing = { startedAt, hasty, route: this.intakeRoute };
     if (refusal) return this.reply(res, meta, refusal, timing);
     const flags = (hasty ? FLAG_HASTY : 0) | (encoding === 'gzip' ? FLAG_GZIP : 0) | (encoding === 'deflate' ? FLAG_DEFLATE : 0);
     const headers = this.headerNames.map((name) => (name === 'x-request-id' ? requestId : req.getHeader(name)));
-    const clientIp = this.deps.clientAddress.of(res, req);
+    const clientIp = this.recordsClientIp ? this.deps.clientAddress.of(res, req) : '';
     const exchange = new Exchange(this, res, meta, startedAt, this.intakeRoute, flags, requestId, clientIp, headers);
     // A declared body is paid for before it is read; a chunked one chunk by chunk (BodyReader).
     if (!this.take(exchange, declaredLength ?? 0)) return this.reply(res, meta, this.overloaded(), timing);
@@ -150,7 +154,7 @@ export class IntakeHandler {
   private precheck(req: HttpRequest, encoding: string, declaredLength: number): Reply | null {
     const { config, sink, lifecycle } = this.deps;
     if (lifecycle.draining) return { ...problemReply(RequestKinds.ShuttingDown, 'this instance is shutting down; retry on another', undefined, { 'Retry-After': RETRY_AFTER_SECONDS }), close: true };
-    const type = req.getHeader('content-type');
+    const type = req.getHeader(CONTENT_TYPE);
     if (!ACCEPTED_TYPES.test(type)) {
       return problemReply(RequestKinds.UnsupportedMediaType, `content type ${type ? JSON.stringify(type) : '(none)'} is not accepted; use application/json, text/plain or application/reports+json`);
     }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { problem, type Problem, type RequestKind } from '../outcomes';
 import type { Cors } from './cors';
+import { headerBytes, ORIGIN, X_REQUEST_ID } from './header-bytes';
 
 const REASONS: Record<number, string> = {
   200: 'OK',
@@ -20,6 +21,15 @@ const REASONS: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
+const STATUS_LINES = new Map(Object.entries(REASONS).map(([status, reason]) => [Number(status), headerBytes(`${status} ${reason}`)]));
+const RESPONSE_REQUEST_ID = headerBytes('X-Request-ID');
+const CONTENT_TYPE_OPTIONS = headerBytes('X-Content-Type-Options');
+const NOSNIFF = headerBytes('nosniff');
+const CONTENT_SECURITY_POLICY = headerBytes('Content-Security-Policy');
+const NOTHING_ALLOWED = headerBytes("default-src 'none'; frame-ancestors 'none'");
+const RESPONSE_CONTENT_TYPE = headerBytes('Content-Type');
+const NO_BODY = new ArrayBuffer(0);
+
 const JSON_TYPE = 'application/json';
 const PROBLEM_TYPE = 'application/problem+json';
 
@@ -34,7 +44,7 @@ export interface ResponseMeta {
 
 /** The per-response values of a request: its id and its CORS answer. */
 export function responseMeta(req: HttpRequest, cors: Cors): ResponseMeta {
-  return { requestId: requestIdOf(req), allowOrigin: cors.allowOrigin(req.getHeader('origin')), varyOrigin: cors.variesByOrigin };
+  return { requestId: requestIdOf(req), allowOrigin: cors.enabled ? cors.allowOrigin(req.getHeader(ORIGIN)) : null, varyOrigin: cors.variesByOrigin };
 }
 
 export interface Reply {
@@ -53,18 +63,19 @@ export interface Reply {
  */
 export function writeReply(res: HttpResponse, meta: ResponseMeta, reply: Reply): void {
   writeHead(res, meta, reply);
-  res.end(reply.body ?? '', reply.close ?? false);
+  res.end(reply.body ?? NO_BODY, reply.close ?? false);
 }
 
 /** Status line and headers only: for responses whose body is streamed (EventStreams). */
 export function writeHead(res: HttpResponse, meta: ResponseMeta, reply: Omit<Reply, 'body' | 'close'>): void {
-  res.writeStatus(`${reply.status} ${reply.reason ?? REASONS[reply.status] ?? ''}`);
-  res.writeHeader('X-Request-ID', meta.requestId);
-  res.writeHeader('X-Content-Type-Options', 'nosniff');
-  res.writeHeader('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+  const standard = reply.reason === undefined ? STATUS_LINES.get(reply.status) : undefined;
+  res.writeStatus(standard ?? `${reply.status} ${reply.reason ?? REASONS[reply.status] ?? ''}`);
+  res.writeHeader(RESPONSE_REQUEST_ID, meta.requestId);
+  res.writeHeader(CONTENT_TYPE_OPTIONS, NOSNIFF);
+  res.writeHeader(CONTENT_SECURITY_POLICY, NOTHING_ALLOWED);
   if (meta.allowOrigin !== null) res.writeHeader('Access-Control-Allow-Origin', meta.allowOrigin);
   if (meta.varyOrigin) res.writeHeader('Vary', 'Origin');
-  if (reply.contentType) res.writeHeader('Content-Type', reply.contentType);
+  if (reply.contentType) res.writeHeader(RESPONSE_CONTENT_TYPE, reply.contentType);
   if (reply.headers) for (const [name, value] of Object.entries(reply.headers)) res.writeHeader(name, value);
 }
 
@@ -84,5 +95,5 @@ export function metaWithoutCors(requestId: string): ResponseMeta {
 
 /** X-Request-ID from the client, or a new one (DESIGN.md §2.4). */
 export function requestIdOf(req: HttpRequest): string {
-  return req.getHeader('x-request-id') || randomUUID();
+  return req.getHeader(X_REQUEST_ID) || randomUUID();
 }

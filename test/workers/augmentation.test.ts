@@ -184,3 +184,18 @@ describe('§5 augmentation', () => {
     });
   });
 });
+
+describe('§5 augmentation without defaults.client_ip_field', () => {
+  const s = useSluice({ config: { defaults: { client_ip_field: null } } });
+
+  it('a schema that declares http.client_ip gets no client address, but the other defaults still', async () => {
+    const ev = clickEvent();
+    const r = await postEvents(s.url, ev, { headers: { 'user-agent': 'Mozilla/5.0 (no ip)', 'x-client-ip': '203.0.113.7' } });
+    assert.equal(r.status, 201, r.text);
+    const lines = await s.waitForLines('analytics.click', (ls) => ls.some((l) => l.meta?.id === ev.meta.id));
+    const stored = lines.find((l) => l.meta?.id === ev.meta.id);
+    assert.equal(stored?.http?.client_ip, undefined);
+    assert.equal(stored?.http?.request_headers?.['user-agent'], 'Mozilla/5.0 (no ip)');
+    assert.equal(stored?.meta?.request_id, r.headers['x-request-id']);
+  });
+});

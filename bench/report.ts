@@ -18,6 +18,11 @@ export interface Run {
   socketErrors: number;
   /** Server CPU (all threads, user + system) per event: equal to CPU seconds per million events. */
   cpuMicrosPerEvent: number | null;
+  /**
+   * Milliseconds per second the server's main thread spent in GC (Sluice only): it does all the I/O,
+   * so its pauses hold up every request (at 7f67630 a full GC every ~80 ms cost it 115 ms/s).
+   */
+  mainGcMsPerSecond: number | null;
   /** wrk's own text report, kept so a surprising figure can be checked by eye. */
   wrkReport: string;
 }
@@ -101,6 +106,7 @@ const medianOf = (runs: Run[], pick: (run: Run) => number): number => median(run
 
 export function summarize(c: Case, runs: Run[], meanBodyBytes: number, offered: number | null, peakRssMiB: number | null, peakRssPerCase: boolean): Measurement {
   const cpu = runs.map((run) => run.cpuMicrosPerEvent).filter((value): value is number => value !== null);
+  const gc = runs.map((run) => run.mainGcMsPerSecond).filter((value): value is number => value !== null);
   const sum = (pick: (run: Run) => number): number => runs.reduce((total, run) => total + pick(run), 0);
   return {
     label: caseLabel(c),
@@ -121,6 +127,7 @@ export function summarize(c: Case, runs: Run[], meanBodyBytes: number, offered: 
         p99_9: medianOf(runs, (run) => run.latencyMs.p99_9),
       },
       cpuMicrosPerEvent: cpu.length ? median(cpu) : null,
+      mainGcMsPerSecond: gc.length ? median(gc) : null,
     },
     non2xx: sum((run) => run.non2xx),
     socketErrors: sum((run) => run.socketErrors),
@@ -171,7 +178,7 @@ function ratioCell(report: BenchReport, m: Measurement, label: string): string {
 }
 
 export function formatTable(report: BenchReport): string {
-  const header = ['case', 'req/s', 'events/s', 'p50', 'p99', 'p99.9', 'non-2xx', 'CPU s/M ev', 'peak RSS', 'vs naive', 'vs ceiling'];
+  const header = ['case', 'req/s', 'events/s', 'p50', 'p99', 'p99.9', 'non-2xx', 'CPU s/M ev', 'main GC ms/s', 'peak RSS', 'vs naive', 'vs ceiling'];
   const rows = report.measurements.map((m) => [
     m.label,
     whole(m.median.requestsPerSecond),
@@ -181,6 +188,7 @@ export function formatTable(report: BenchReport): string {
     ms(m.median.latencyMs.p99_9),
     m.non2xx > 0 ? `${m.non2xx} (!)` : '0',
     orDash(m.kafka?.serverCpuMicrosPerEvent ?? m.median.cpuMicrosPerEvent, (n) => n.toFixed(2)),
+    orDash(m.median.mainGcMsPerSecond, (n) => n.toFixed(1)),
     orDash(m.peakRssMiB, (n) => `${n.toFixed(0)} MiB${m.peakRssPerCase ? '' : ' *'}`),
     ratioCell(report, m, 'vs naive'),
     ratioCell(report, m, 'vs ceiling'),

@@ -17,7 +17,7 @@ import { checkTargets } from './goals';
 import { startBroker, TopicCounter, type LocalBroker } from './kafka';
 import { caseLabel, expectedStatus, KAFKA_CONFIG, makePlan, targetNames, type Case, type Plan, type TargetSpec } from './plan';
 import { computeRatios, findClosed, formatTable, kafkaShortfall, summarize, writeReport, type BenchReport, type KafkaDelivery, type Run } from './report';
-import { cpuBusyShare, freePort, metricValue, processUsage, resetPeakRss, startScriptServer, startSluice, stopServer, type ProcessUsage, type RunningServer } from './targets';
+import { cpuBusyShare, freePort, mainThreadGcSeconds, metricValue, processUsage, resetPeakRss, startScriptServer, startSluice, stopServer, type ProcessUsage, type RunningServer } from './targets';
 import { ensureWrk, runWrk, wrkVersion, type WrkResult, type WrkSettings } from './wrk';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -136,7 +136,26 @@ async function offeredRate(c: Case, bench: Bench, probe: (rate: number) => Promi
   return share * peak;
 }
 
-function toRun(wrk: WrkResult, eventsPerRequest: number, before: ProcessUsage | null, after: ProcessUsage | null): Run {
+/** What a run is measured by besides wrk: the server's CPU and (Sluice) its main thread's GC time. */
+interface ServerSample {
+  usage: ProcessUsage | null;
+  gcSeconds: number | null;
+}
+
+/** The scrape for the GC time is itself work for the server: taken outside the CPU-time window. */
+async function sampleServer(server: RunningServer, target: TargetSpec, at: 'start' | 'end'): Promise<ServerSample> {
+  const gc = (): Promise<number | null> => (target.kind === 'sluice' ? mainThreadGcSeconds(server) : Promise.resolve(null));
+  if (at === 'end') {
+    const usage = processUsage(server.child.pid);
+    return { usage, gcSeconds: await gc() };
+  }
+  const gcSeconds = await gc();
+  return { usage: processUsage(server.child.pid), gcSeconds };
+}
+
+function toRun(wrk: WrkResult, eventsPerRequest: number, start: ServerSample, end: ServerSample): Run {
+  const before = start.usage;
+  const after = end.usage;
   const answered2xx = wrk.requests - wrk.non2xx;
   const events = wrk.requests * eventsPerRequest;
   return {
@@ -147,6 +166,7 @@ function toRun(wrk: WrkResult, eventsPerRequest: number, before: ProcessUsage | 
     non2xx: wrk.non2xx,
     socketErrors: Object.values(wrk.socketErrors).reduce((sum, count) => sum + count, 0),
     cpuMicrosPerEvent: before && after && events > 0 ? ((after.cpuSeconds - before.cpuSeconds) * 1e6) / events : null,
+    mainGcMsPerSecond: start.gcSeconds !== null && end.gcSeconds !== null ? ((end.gcSeconds - start.gcSeconds) * 1000) / wrk.durationSeconds : null,
     wrkReport: wrk.report,
   };
 }
@@ -177,9 +197,9 @@ async function measureCase(server: RunningServer, target: TargetSpec, c: Case, b
   const spanStart = { server: processUsage(pid), broker: processUsage(kafka?.broker.pid ?? undefined) };
   const runs: Run[] = [];
   for (let i = 0; i < plan.repetitions; i++) {
-    const before = processUsage(pid);
+    const start = await sampleServer(server, target, 'start');
     const wrk = await runWrk(settings(plan.measureSeconds));
-    runs.push(toRun(wrk, bodies.workload.eventsPerRequest, before, processUsage(pid)));
+    runs.push(toRun(wrk, bodies.workload.eventsPerRequest, start, await sampleServer(server, target, 'end')));
   }
   const peakRss = processUsage(pid)?.peakRssBytes;
   const measurement = summarize(c, runs, bodies.meanBodyBytes, rate, peakRss === undefined ? null : peakRss / 2 ** 20, peakIsPerCase);

@@ -138,6 +138,32 @@ export function metricValue(text: string, name: string): number {
   return line === undefined ? NaN : Number(line.slice(name.length + 1).split(' ')[0]);
 }
 
+/** The sum over every series of `name`, whatever its labels (e.g. a histogram's `_sum` by kind); NaN when absent. */
+export function metricSum(text: string, name: string): number {
+  let total = NaN;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name) || (line[name.length] !== ' ' && line[name.length] !== '{')) continue;
+    const rest = line[name.length] === '{' ? line.slice(line.lastIndexOf('}') + 1) : line.slice(name.length);
+    const value = Number(rest.trim().split(' ')[0]);
+    total = Number.isNaN(total) ? value : total + value;
+  }
+  return total;
+}
+
+/**
+ * Seconds Sluice's main thread has spent in garbage collection since it started (prom-client's GC
+ * histogram, every kind), or null when its /metrics cannot be read.
+ */
+export async function mainThreadGcSeconds(server: RunningServer): Promise<number | null> {
+  try {
+    const response = await fetch(`${new URL(server.url).origin}/metrics`, { signal: AbortSignal.timeout(2_000) });
+    const seconds = metricSum(await response.text(), 'sluice_nodejs_gc_duration_seconds_sum');
+    return Number.isNaN(seconds) ? null : seconds;
+  } catch {
+    return null;
+  }
+}
+
 /** CPU time (user + system, all threads) and peak RSS of a process, from /proc; null where there is none. */
 export interface ProcessUsage {
   cpuSeconds: number;

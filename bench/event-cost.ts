@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   const streamSource = streamConfigLocation(config.streams, 'config', REPO_ROOT)!;
   const streams = new StreamTable(await loadStreamConfig(streamSource), config.streams.topic_prefix, config.service_name);
   const pipeline = new Pipeline(config, streams, schemas);
-  const tasks: ArrayBufferLike[] = [];
+  const tasks: ArrayBuffer[] = [];
   for (let i = 0; i + REQUESTS_PER_TASK <= bodies.length; i += REQUESTS_PER_TASK) {
     const requests: TaskInput[] = bodies.slice(i, i + REQUESTS_PER_TASK).map((body, r) => ({
       body,

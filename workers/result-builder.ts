@@ -80,7 +80,7 @@ export class ResultBuilder {
   }
 
   /** `reuse`: the task's buffer, written over when the result fits (see wire.ts `encodeResult`). */
-  build(schemaCache?: SchemaCacheStats, reuse: ArrayBufferLike | null = null): ArrayBufferLike {
+  build(schemaCache?: SchemaCacheStats, reuse: ArrayBuffer | null = null): ArrayBuffer {
     const payload = this.texts.join('');
     const payloadBytes = Buffer.byteLength(payload);
     const byteOffsets = textOffsets(this.texts, payload.length === payloadBytes);

@@ -40,18 +40,13 @@ function createPipeline(settings: WorkerSettings): { pipeline: Pipeline; schemas
 const { pipeline, schemas, streamConfig } = createPipeline(Piscina.workerData as WorkerSettings);
 const warmUp = schemas.prepare((Piscina.workerData as WorkerSettings).config.schemas.precache);
 
-/**
- * Resolves to null when the result was written into the task's shared buffer (the main thread reads
- * it there), else to the result's own buffer, transferred, never cloned (see src/batching/wire.ts).
- */
-export default async function validateTask(buffer: ArrayBufferLike): Promise<unknown> {
+export default async function validateTask(buffer: ArrayBuffer): Promise<unknown> {
   await warmUp;
   if (streamConfig?.stale) await streamConfig.catchUp();
   const task = new Task(buffer);
   const out = new ResultBuilder(task.count);
   await pipeline.run(task, out);
-  // The task is fully read by now, so its buffer can carry the result.
-  const result = out.build(schemas.takeStats(), buffer);
-  if (result === buffer && buffer instanceof SharedArrayBuffer) return null;
-  return Piscina.move(result as ArrayBuffer);
+  // The task is fully read by now, so its buffer can carry the result back. Transferred, not cloned:
+  // see src/batching/wire.ts.
+  return Piscina.move(out.build(schemas.takeStats(), buffer));
 }

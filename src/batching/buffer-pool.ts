@@ -42,22 +42,21 @@ export class PoolSizes {
   }
 }
 
-export class BufferPool<T extends ArrayBufferLike> {
-  private readonly free = new Map<number, T[]>();
+export class BufferPool {
+  private readonly free = new Map<number, ArrayBuffer[]>();
   private freeBytes = 0;
 
-  /** `maxFreeBytes`: what the pool may hold while idle; `allocate`: makes a buffer of a pooled size. */
+  /** `maxFreeBytes`: what the pool may hold while idle. */
   constructor(
     readonly sizes: PoolSizes,
     private readonly maxFreeBytes: number,
-    private readonly allocate: (bytes: number) => T,
   ) {}
 
   /** A buffer of at least `bytes`: a free one when there is one. */
-  acquire(bytes: number): T {
+  acquire(bytes: number): ArrayBuffer {
     const size = this.sizes.sizeFor(bytes);
     const buffer = this.free.get(size)?.pop();
-    if (buffer === undefined) return this.allocate(size);
+    if (buffer === undefined) return newTransferableBuffer(size);
     this.freeBytes -= size;
     return buffer;
   }
@@ -66,7 +65,7 @@ export class BufferPool<T extends ArrayBufferLike> {
    * Takes back a buffer that nothing reads or writes any more. Detached (transferred away) buffers,
    * sizes the pool does not use, and buffers beyond `maxFreeBytes` are left to the GC.
    */
-  release(buffer: T): void {
+  release(buffer: ArrayBuffer): void {
     const size = buffer.byteLength;
     if (size === 0 || !this.sizes.isPooled(size) || this.freeBytes + size > this.maxFreeBytes) return;
     let free = this.free.get(size);

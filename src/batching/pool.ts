@@ -64,12 +64,11 @@ export class WorkerPool implements TaskRunner {
   run(requests: IntakeRequest[], done: () => void): void {
     this.metrics.batchRequests.observe(requests.length);
     const task = encodeTask(requests, this.headerCount, this.buffers);
-    const taskBytes = taskContentBytes(task);
-    // A shared task buffer is posted as it is; the worker then answers null when the result is in it.
-    this.piscina.run(task, task instanceof ArrayBuffer ? { transferList: [task] } : {}).then(
-      (returned: ArrayBuffer | null) => {
+    const taskBytes = taskContentBytes(task); // read before the transfer detaches it
+    this.piscina.run(task, { transferList: [task] }).then(
+      (buffer: ArrayBuffer) => {
         done();
-        const result = new TaskResult(returned ?? task);
+        const result = new TaskResult(buffer);
         this.buffers.observe(taskBytes, result.contentBytes);
         this.record(result);
         new TaskDelivery(requests, result, this.metrics, this.deliveryTimeoutMs, this.buffers).start(this.sink);

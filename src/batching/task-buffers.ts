@@ -13,23 +13,20 @@ const RATIO_WEIGHT = 0.2;
 export const TASK_BUFFER_SIZES = new PoolSizes(16 * 1024, 8 * 1024 * 1024);
 
 /**
- * The buffers that carry tasks to the workers and results back: SharedArrayBuffers, posted to a
- * worker without a transfer. A worker writes its result into its task's buffer when it fits (wire.ts
- * `encodeResult`) and only says so; the main thread reads the result there, and reuses the buffer for
- * a later task once the sink is done with it. So steady traffic allocates none, and no buffer crosses
- * back: V8 counts an ArrayBuffer arriving by transfer as new external memory (at 50 events/request
- * that alone still caused ~4 full GCs a second on the main thread).
+ * The buffers that carry tasks to the workers and results back. A worker writes its result into its
+ * task's buffer when it fits (wire.ts `encodeResult`), and the main thread reuses that buffer for a
+ * later task once the sink is done with the result, so steady traffic allocates none.
  */
 export class TaskBuffers {
-  private readonly pool: BufferPool<SharedArrayBuffer>;
+  private readonly pool: BufferPool;
   private resultRatio = INITIAL_RESULT_RATIO;
 
   constructor(maxFreeBytes: number) {
-    this.pool = new BufferPool(TASK_BUFFER_SIZES, maxFreeBytes, (bytes) => new SharedArrayBuffer(bytes));
+    this.pool = new BufferPool(TASK_BUFFER_SIZES, maxFreeBytes);
   }
 
   /** A buffer for a task of `bytes`, with room for its result. */
-  acquire(bytes: number): SharedArrayBuffer {
+  acquire(bytes: number): ArrayBuffer {
     return this.pool.acquire(Math.ceil(bytes * this.resultRatio * RESULT_MARGIN));
   }
 
@@ -38,9 +35,9 @@ export class TaskBuffers {
     this.resultRatio += RATIO_WEIGHT * (Math.max(1, resultBytes / taskBytes) - this.resultRatio);
   }
 
-  /** Takes back a result's buffer the sink is done with (a worker's own buffer, for a result too big for its task's, is left to the GC). */
-  release(buffer: ArrayBufferLike): void {
-    if (buffer instanceof SharedArrayBuffer) this.pool.release(buffer);
+  /** Takes back a result buffer the sink is done with (or one that came back detached: ignored). */
+  release(buffer: ArrayBuffer): void {
+    this.pool.release(buffer);
   }
 
   get freeCount(): number {

@@ -5,9 +5,8 @@
  * 2 µs for the same data in one transferred buffer), so nothing crosses as an object or a string.
  * All numbers are little-endian typed-array views; sections are 8-byte aligned.
  *
- * The main thread's buffers are pooled SharedArrayBuffers (task-buffers.ts): a worker writes its
- * result into the task's own buffer when it fits, so a buffer is usually larger than what it carries;
- * readers go by the counts inside. Only a result that does not fit comes back as a transferred buffer.
+ * Buffers are recycled (task-buffers.ts): a worker writes its result into the task's own buffer when
+ * it fits, so a buffer is usually larger than what it carries; readers go by the counts inside.
  *
  * Task (main → worker), n requests, H configured header values each:
  *   Int32    [n, H, stringBytes, bodyBytes, start₀, end₀, start₁, end₁, …]   body offsets
@@ -133,11 +132,8 @@ function taskLayout(n: number, stringBytes: number) {
   return { receivedAtAt, flagsAt, stringsAt, bodiesAt: stringsAt + stringBytes };
 }
 
-/**
- * `buffers`: where the task's buffer comes from (a SharedArrayBuffer, posted without a transfer);
- * without it, a new ArrayBuffer of exactly the task's size, to be transferred.
- */
-export function encodeTask(requests: readonly TaskInput[], headerCount: number, buffers?: TaskBuffers): ArrayBufferLike {
+/** `buffers`: where the task's buffer comes from; without it, a new one of exactly the task's size. */
+export function encodeTask(requests: readonly TaskInput[], headerCount: number, buffers?: TaskBuffers): ArrayBuffer {
   const n = requests.length;
   const parts: string[] = [];
   let bodyBytes = 0;
@@ -173,7 +169,7 @@ export function encodeTask(requests: readonly TaskInput[], headerCount: number, 
 }
 
 /** Bytes a task buffer's contents take (the buffer may be larger: it is recycled). */
-export function taskContentBytes(buffer: ArrayBufferLike): number {
+export function taskContentBytes(buffer: ArrayBuffer): number {
   const ints = new Int32Array(buffer, 0, TASK_INTS);
   return taskLayout(ints[0]!, ints[2]!).bodiesAt + ints[3]!;
 }
@@ -189,7 +185,7 @@ export class Task {
   private readonly bodiesAt: number;
   private readonly strings: string[];
 
-  constructor(readonly buffer: ArrayBufferLike) {
+  constructor(readonly buffer: ArrayBuffer) {
     const n = new Int32Array(buffer, 0, 1)[0]!;
     this.count = n;
     this.ints = new Int32Array(buffer, 0, TASK_INTS + 2 * n);
@@ -251,7 +247,7 @@ function resultLayout(m: number, n: number, payloadBytes: number) {
  * Writes the result into `reuse` (the task's buffer, whose contents are no longer needed) when it
  * fits, else into a new buffer of a pooled size, so that the main thread can recycle either.
  */
-export function encodeResult(parts: ResultParts, reuse: ArrayBufferLike | null = null): ArrayBufferLike {
+export function encodeResult(parts: ResultParts, reuse: ArrayBuffer | null = null): ArrayBuffer {
   const m = parts.timestamps.length;
   const n = parts.requests.length / REQUEST_FIELDS;
   const side = JSON.stringify(parts.side);
@@ -279,7 +275,7 @@ export class TaskResult {
   /** Bytes the result's contents take (the buffer may be larger). */
   readonly contentBytes: number;
 
-  constructor(readonly buffer: ArrayBufferLike) {
+  constructor(readonly buffer: ArrayBuffer) {
     const [m, n, payloadBytes, sideBytes] = new Int32Array(buffer, 0, RESULT_INTS) as unknown as [number, number, number, number];
     const layout = resultLayout(m, n, payloadBytes);
     this.contentBytes = layout.sideAt + sideBytes;

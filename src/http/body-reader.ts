@@ -28,7 +28,7 @@ export class BodyReader {
     bodyTimeoutMs: number,
     /** Takes a chunk's bytes from the in-flight budget (unsized bodies only); false when they do not fit. */
     private readonly takeBytes: (bytes: number) => boolean,
-    private readonly pool: BufferPool<ArrayBuffer>,
+    private readonly pool: BufferPool,
   ) {
     this.deadline = performance.now() + bodyTimeoutMs;
   }

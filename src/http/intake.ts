@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { Coalescer } from '../batching/coalescer';
-import { BufferPool, newTransferableBuffer, PoolSizes } from '../batching/buffer-pool';
+import { BufferPool, PoolSizes } from '../batching/buffer-pool';
 import type { IntakeRequest, RequestOutcome } from '../batching/request';
 import { FLAG_DEFLATE, FLAG_GZIP, FLAG_HASTY } from '../batching/wire';
 import type { Config } from '../config/types';
@@ -53,7 +53,7 @@ export class IntakeHandler {
   /** Bodies being read, with what ends them when they are late. */
   private readonly reading = new Map<BodyReader, () => void>();
   private readonly sweeper = setInterval(() => this.sweepLateBodies(), BODY_SWEEP_MS).unref();
-  private readonly bodyBuffers = new BufferPool(new PoolSizes(POOLED_BODY_BYTES, MAX_POOLED_BODY_BYTES), MAX_FREE_BODY_BYTES, newTransferableBuffer);
+  private readonly bodyBuffers = new BufferPool(new PoolSizes(POOLED_BODY_BYTES, MAX_POOLED_BODY_BYTES), MAX_FREE_BODY_BYTES);
   private readonly headerNames: string[];
   /** The peer address costs a system call per request: read only when a field will hold it. */
   private readonly recordsClientIp: boolean;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BufferPool, newTransferableBuffer, PoolSizes } from '../../src/batching/buffer-pool';
+import { BufferPool, PoolSizes } from '../../src/batching/buffer-pool';
 
 describe('buffer pool', () => {
   it('rounds a need up to a pooled size by at most 25 %, and a pooled size maps to itself', () => {
@@ -17,7 +17,7 @@ describe('buffer pool', () => {
   });
 
   it('hands back a released buffer of the same size, and never one of another size', () => {
-    const pool = new BufferPool(new PoolSizes(4096, 1 << 20), 1 << 20, newTransferableBuffer);
+    const pool = new BufferPool(new PoolSizes(4096, 1 << 20), 1 << 20);
     const a = pool.acquire(10_000);
     const b = pool.acquire(10_000);
     pool.release(a);
@@ -31,14 +31,14 @@ describe('buffer pool', () => {
   });
 
   it('holds no more than maxFreeBytes while idle', () => {
-    const pool = new BufferPool(new PoolSizes(4096, 1 << 20), 50_000, newTransferableBuffer);
+    const pool = new BufferPool(new PoolSizes(4096, 1 << 20), 50_000);
     const buffers = Array.from({ length: 5 }, () => pool.acquire(16_000));
     for (const buffer of buffers) pool.release(buffer);
     assert.equal(pool.freeCount, Math.floor(50_000 / buffers[0]!.byteLength));
   });
 
   it('drops detached buffers, sizes it does not hand out, and buffers beyond the largest size', () => {
-    const pool = new BufferPool(new PoolSizes(4096, 1 << 20), 64 << 20, newTransferableBuffer);
+    const pool = new BufferPool(new PoolSizes(4096, 1 << 20), 64 << 20);
     const transferred = pool.acquire(10_000);
     structuredClone(transferred, { transfer: [transferred] });
     pool.release(transferred);

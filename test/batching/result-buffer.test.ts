@@ -1,7 +1,7 @@
 /**
- * A worker writes its result into the task's shared buffer when it fits, and into a buffer of its own
- * (transferred back) when it does not: results can be many times their task (every invalid event adds
- * its echo and an error event). Both ways must answer and store exactly the same.
+ * A worker writes its result into the task's buffer when it fits, and into a buffer of its own when it
+ * does not: results can be many times their task (every invalid event adds its echo and an error
+ * event). Both ways must answer and store exactly the same.
  */
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

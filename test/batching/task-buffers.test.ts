@@ -21,7 +21,7 @@ function inputs(count: number, bodyBytes: number): TaskInput[] {
 }
 
 /** A result with one message per request: `{"n":<request>}` to topic `t`. */
-function resultFor(requests: number, reuse: ArrayBufferLike | null): ArrayBufferLike {
+function resultFor(requests: number, reuse: ArrayBuffer | null): ArrayBuffer {
   const out = new ResultBuilder(requests);
   for (let r = 0; r < requests; r++) {
     out.message(r, 0, 't', JSON.stringify({ n: r, pad: 'é'.repeat(r) }), null, 1000 + r, MESSAGE_EVENT, 's');

@@ -136,26 +136,8 @@ async function offeredRate(c: Case, bench: Bench, probe: (rate: number) => Promi
   return share * peak;
 }
 
-/** What a run is measured by besides wrk: the server's CPU and (Sluice) its main thread's GC time. */
-interface ServerSample {
-  usage: ProcessUsage | null;
-  gcSeconds: number | null;
-}
-
-/** The scrape for the GC time is itself work for the server: taken outside the CPU-time window. */
-async function sampleServer(server: RunningServer, target: TargetSpec, at: 'start' | 'end'): Promise<ServerSample> {
-  const gc = (): Promise<number | null> => (target.kind === 'sluice' ? mainThreadGcSeconds(server) : Promise.resolve(null));
-  if (at === 'end') {
-    const usage = processUsage(server.child.pid);
-    return { usage, gcSeconds: await gc() };
-  }
-  const gcSeconds = await gc();
-  return { usage: processUsage(server.child.pid), gcSeconds };
-}
-
-function toRun(wrk: WrkResult, eventsPerRequest: number, start: ServerSample, end: ServerSample): Run {
-  const before = start.usage;
-  const after = end.usage;
+/** `gcBefore`/`gcAfter`: Sluice's main-thread GC seconds around the run (null for other servers). */
+function toRun(wrk: WrkResult, eventsPerRequest: number, before: ProcessUsage | null, after: ProcessUsage | null, gcBefore: number | null, gcAfter: number | null): Run {
   const answered2xx = wrk.requests - wrk.non2xx;
   const events = wrk.requests * eventsPerRequest;
   return {
@@ -166,7 +148,7 @@ function toRun(wrk: WrkResult, eventsPerRequest: number, start: ServerSample, en
     non2xx: wrk.non2xx,
     socketErrors: Object.values(wrk.socketErrors).reduce((sum, count) => sum + count, 0),
     cpuMicrosPerEvent: before && after && events > 0 ? ((after.cpuSeconds - before.cpuSeconds) * 1e6) / events : null,
-    mainGcMsPerSecond: start.gcSeconds !== null && end.gcSeconds !== null ? ((end.gcSeconds - start.gcSeconds) * 1000) / wrk.durationSeconds : null,
+    mainGcMsPerSecond: gcBefore !== null && gcAfter !== null ? ((gcAfter - gcBefore) * 1000) / wrk.durationSeconds : null,
     wrkReport: wrk.report,
   };
 }
@@ -192,14 +174,18 @@ async function measureCase(server: RunningServer, target: TargetSpec, c: Case, b
   await runWrk(settings(plan.warmupSeconds));
   const pid = server.child.pid;
   const idle = (): Promise<boolean> => sluiceIdle(server);
+  const gcSeconds = (): Promise<number | null> => (target.kind === 'sluice' ? mainThreadGcSeconds(server) : Promise.resolve(null));
   // Kafka: the count before is taken once the warm-up's events (hasty ones come after their 202) are in.
   const countBefore = kafka ? await kafka.counter.settle(KAFKA_TOPIC, kafka.partitions, idle, () => undefined) : null;
   const spanStart = { server: processUsage(pid), broker: processUsage(kafka?.broker.pid ?? undefined) };
   const runs: Run[] = [];
   for (let i = 0; i < plan.repetitions; i++) {
-    const start = await sampleServer(server, target, 'start');
+    // The GC figure comes from a /metrics scrape, itself work for the server: kept outside the CPU window.
+    const gcBefore = await gcSeconds();
+    const before = processUsage(pid);
     const wrk = await runWrk(settings(plan.measureSeconds));
-    runs.push(toRun(wrk, bodies.workload.eventsPerRequest, start, await sampleServer(server, target, 'end')));
+    const after = processUsage(pid);
+    runs.push(toRun(wrk, bodies.workload.eventsPerRequest, before, after, gcBefore, await gcSeconds()));
   }
   const peakRss = processUsage(pid)?.peakRssBytes;
   const measurement = summarize(c, runs, bodies.meanBodyBytes, rate, peakRss === undefined ? null : peakRss / 2 ** 20, peakIsPerCase);

@@ -53,6 +53,9 @@ export class Pipeline {
   private errorTopic: string | null = null;
   /** The current task's request bodies, by request index (undefined: the body was refused). */
   private bodies: Array<ParsedBody | undefined> = [];
+  /** The last receive time formatted: requests of a task mostly share their millisecond. */
+  private lastReceivedAt = Number.NaN;
+  private lastDt = '';
 
   constructor(
     private readonly config: Config,
@@ -110,10 +113,14 @@ export class Pipeline {
 
   private requestContext(task: Task, r: number): RequestContext {
     const receivedAt = task.receivedAt(r);
+    if (receivedAt !== this.lastReceivedAt) {
+      this.lastReceivedAt = receivedAt;
+      this.lastDt = new Date(receivedAt).toISOString();
+    }
     return {
       index: r,
       receivedAt,
-      dt: new Date(receivedAt).toISOString(),
+      dt: this.lastDt,
       requestId: task.requestId(r),
       clientIp: task.clientIp(r),
     };

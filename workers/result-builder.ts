@@ -21,14 +21,15 @@ export class ResultBuilder {
   private readonly nameIndex = new Map<string, number>();
   private readonly requests: Int32Array;
   private readonly problemDetails = new Map<number, string>();
-  private readonly invalidItems: string[][];
-  private readonly errorItems: string[][];
+  /** Per request, created on its first failed event: most requests have none. */
+  private readonly invalidItems: (string[] | undefined)[];
+  private readonly errorItems: (string[] | undefined)[];
   private readonly counts = new Map<string, StreamCount>();
 
   constructor(requestCount: number) {
     this.requests = new Int32Array(requestCount * REQUEST_FIELDS);
-    this.invalidItems = Array.from({ length: requestCount }, () => []);
-    this.errorItems = Array.from({ length: requestCount }, () => []);
+    this.invalidItems = new Array(requestCount);
+    this.errorItems = new Array(requestCount);
   }
 
   problem(request: number, kind: RequestProblem, detail: string): void {
@@ -63,7 +64,7 @@ export class ResultBuilder {
 
   failed(request: number, group: 'invalid' | 'error', item: string, stream: string, schema: string, errorType: string): void {
     this.requests[request * REQUEST_FIELDS + (group === 'invalid' ? RequestField.Invalid : RequestField.Error)]++;
-    (group === 'invalid' ? this.invalidItems : this.errorItems)[request]!.push(item);
+    ((group === 'invalid' ? this.invalidItems : this.errorItems)[request] ??= []).push(item);
     const count = this.count(stream);
     count[group]++;
     const bySchema = (count.kinds[schema] ??= {});
@@ -102,10 +103,10 @@ export class ResultBuilder {
         details[2 * r] = problem;
         continue;
       }
-      const invalid = this.invalidItems[r]!;
-      const error = this.errorItems[r]!;
-      if (invalid.length > 0) details[2 * r] = invalid.join(',');
-      if (error.length > 0) details[2 * r + 1] = error.join(',');
+      const invalid = this.invalidItems[r];
+      const error = this.errorItems[r];
+      if (invalid !== undefined) details[2 * r] = invalid.join(',');
+      if (error !== undefined) details[2 * r + 1] = error.join(',');
     }
     return encodeResult({
       messages,

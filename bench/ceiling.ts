@@ -3,30 +3,8 @@
 //
 // Usage: node dist/bench/ceiling.js <port>    prints `listening <port>` when ready, exits on SIGTERM.
 
-import * as path from 'node:path';
 import type * as uws from 'uWebSockets.js';
-
-/** The native binary, never the package's JS fallback: a ceiling measured on the fallback would be a lie. */
-function loadNativeUws(): typeof uws {
-  const packageDir = path.dirname(require.resolve('uWebSockets.js/package.json'));
-  const binaryName = `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`;
-  const binary = path.join(packageDir, 'binaries', binaryName);
-  try {
-    return require(binary) as typeof uws;
-  } catch (error) {
-    console.error(`ceiling: cannot load the native uWebSockets.js binary ${binary}: ${String(error)}`);
-    process.exit(1);
-  }
-}
-
-function parsePort(arg: string | undefined): number {
-  const port = Number(arg);
-  if (!Number.isInteger(port) || port <= 0 || port > 65535) {
-    console.error('usage: node dist/bench/ceiling.js <port>');
-    process.exit(2);
-  }
-  return port;
-}
+import { loadNativeUws, parsePort } from './native-uws';
 
 const received = { requests: 0, bytes: 0 };
 
@@ -56,8 +34,8 @@ function readBodyThenAnswer(res: uws.HttpResponse, req: uws.HttpRequest): void {
 }
 
 function main(): void {
-  const port = parsePort(process.argv[2]);
-  const native = loadNativeUws();
+  const port = parsePort(process.argv[2], 'node dist/bench/ceiling.js <port>');
+  const native = loadNativeUws('ceiling');
   native
     .App()
     .post('/*', (res, req) => readBodyThenAnswer(res, req))

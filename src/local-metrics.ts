@@ -118,3 +118,31 @@ export class LocalHistogram extends LocalFamily<LocalHistogramChild> {
     return new LocalHistogramChild(this.buckets, labels);
   }
 }
+
+/**
+ * An unlabelled gauge whose owner keeps the value and the registry reads it when scraped: for state
+ * that changes on every request (bytes and requests in flight), where even a plain gauge set per
+ * change would be paid twice per request for a figure read every few seconds.
+ */
+export class SampledGauge {
+  private read: () => number = () => 0;
+
+  constructor(
+    registry: Registry,
+    readonly name: string,
+    readonly help: string,
+  ) {
+    registry.registerMetric(this as never);
+  }
+
+  /** Where the value comes from (until then the gauge reads 0). */
+  sampleFrom(read: () => number): void {
+    this.read = read;
+  }
+
+  get(): { name: string; help: string; type: 'gauge'; values: Sample[]; aggregator: 'sum' } {
+    return { name: this.name, help: this.help, type: 'gauge', values: [{ labels: {}, value: this.read() }], aggregator: 'sum' };
+  }
+
+  reset(): void {}
+}

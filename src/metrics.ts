@@ -1,5 +1,5 @@
 import { Counter as PromCounter, Gauge, Histogram as PromHistogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { LocalCounter, LocalHistogram } from './local-metrics';
+import { LocalCounter, LocalHistogram, SampledGauge } from './local-metrics';
 
 /**
  * A metric with its labels bound, what per-request paths keep. Only Local* children (local-metrics.ts)
@@ -56,9 +56,10 @@ export class Metrics {
 
   readonly sinkErrors = counter(this.registry, 'sluice_sink_errors_total', 'Messages the sink failed to persist, by reason.', ['reason']);
 
-  readonly inflightBytes = gauge(this.registry, 'sluice_inflight_bytes', 'Request body bytes held: being read, or accepted and not yet answered and settled (limits.max_inflight_bytes).');
+  // Read from the intake handler when scraped: they change twice per request.
+  readonly inflightBytes = new SampledGauge(this.registry, 'sluice_inflight_bytes', 'Request body bytes held: being read, or accepted and not yet answered and settled (limits.max_inflight_bytes).');
 
-  readonly inflightRequests = gauge(this.registry, 'sluice_inflight_requests', 'Intake requests being read, validated or delivered (hasty ones until their events are settled).');
+  readonly inflightRequests = new SampledGauge(this.registry, 'sluice_inflight_requests', 'Intake requests being read, validated or delivered (hasty ones until their events are settled).');
 
   readonly errorEvents = counter(this.registry, 'sluice_error_events_total', 'Error events (DESIGN.md §6) by result: produced or failed.', ['result']);
 

@@ -5,26 +5,23 @@
  * arriving count, and many slow uploads cannot hold more than the limit between them.
  */
 export class InflightBudget {
-  private held = 0;
+  private taken = 0;
 
-  constructor(
-    private readonly limit: number,
-    private readonly gauge: { set(value: number): void },
-  ) {}
+  constructor(private readonly limit: number) {}
 
   /** Takes `bytes` if they fit under the limit; false, taking nothing, when they do not. */
   take(bytes: number): boolean {
-    if (this.held + bytes > this.limit) return false;
-    this.adjust(bytes);
+    if (this.taken + bytes > this.limit) return false;
+    this.taken += bytes;
     return true;
   }
 
   release(bytes: number): void {
-    this.adjust(-bytes);
+    this.taken -= bytes;
   }
 
-  private adjust(delta: number): void {
-    this.held += delta;
-    this.gauge.set(this.held);
+  /** Bytes taken and not yet released (the sluice_inflight_bytes gauge). */
+  get held(): number {
+    return this.taken;
   }
 }

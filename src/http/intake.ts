@@ -24,6 +24,9 @@ const HASTY_VALUES = new Set(['true', '1', 'yes']);
 /** Seconds a client should wait after a 503; short, because overload here clears in milliseconds. */
 const RETRY_AFTER_SECONDS = '1';
 const NO_BODY = Buffer.alloc(0);
+/** The answers of the common cases, shared: replies are never modified. */
+const CREATED: Reply = { status: 201 };
+const ACCEPTED: Reply = { status: 202 };
 const BODY_SWEEP_MS = 1000;
 /** Bodies up to this size reuse pooled memory; larger ones are rare. */
 const MAX_POOLED_BODY_BYTES = 1024 * 1024;
@@ -61,7 +64,9 @@ export class IntakeHandler {
   private readonly testRoute: RouteMetrics;
 
   constructor(private readonly deps: IntakeDeps) {
-    this.budget = new InflightBudget(deps.config.limits.max_inflight_bytes, deps.metrics.inflightBytes);
+    this.budget = new InflightBudget(deps.config.limits.max_inflight_bytes);
+    deps.metrics.inflightBytes.sampleFrom(() => this.budget.held);
+    deps.metrics.inflightRequests.sampleFrom(() => this.inflightRequests);
     this.headerNames = Object.keys(deps.config.defaults.headers_to_fields).map((h) => h.toLowerCase());
     this.recordsClientIp = deps.config.defaults.client_ip_field !== null;
     this.intakeRoute = new RouteMetrics(deps.metrics, ROUTE);
@@ -75,7 +80,6 @@ export class IntakeHandler {
 
   private countRequest(delta: number): void {
     this.inflightRequests += delta;
-    this.deps.metrics.inflightRequests.set(this.inflightRequests);
   }
 
   /**
@@ -199,7 +203,7 @@ export class IntakeHandler {
       this.reply(exchange.res, exchange.meta, problemReply(RequestKinds.EmptyBody, 'request body is empty'), exchange, true);
       return false;
     }
-    if (exchange.hasty) this.reply(exchange.res, exchange.meta, { status: 202 }, exchange, true);
+    if (exchange.hasty) this.reply(exchange.res, exchange.meta, ACCEPTED, exchange, true);
     return true;
   }
 
@@ -295,7 +299,7 @@ function outcomeReply(outcome: RequestOutcome, sink: Sink, maxBodyBytes: number)
     return problemReply(outcome.problem, outcome.detail ?? outcome.problem.title, extra);
   }
   const { success, invalid, error } = outcome;
-  if (invalid === 0 && error === 0) return { status: 201 };
+  if (invalid === 0 && error === 0) return CREATED;
   const total = success + invalid + error;
   const invalidItems = outcome.invalidItems ?? '';
   const errorItems = outcome.errorItems ?? '';

@@ -30,7 +30,6 @@ const FIXED_HEADERS = "\r\nX-Content-Type-Options: nosniff\r\nContent-Security-P
 const STATUS_LINES = new Map(Object.entries(REASONS).map(([status, reason]) => [Number(status), headerBytes(`${status} ${reason}${FIXED_HEADERS}`)]));
 const RESPONSE_REQUEST_ID = headerBytes('X-Request-ID');
 const RESPONSE_CONTENT_TYPE = headerBytes('Content-Type');
-const NO_BODY = new ArrayBuffer(0);
 
 const JSON_TYPE = 'application/json';
 const PROBLEM_TYPE = 'application/problem+json';
@@ -65,7 +64,8 @@ export interface Reply {
  */
 export function writeReply(res: HttpResponse, meta: ResponseMeta, reply: Reply): void {
   writeHead(res, meta, reply);
-  res.end(reply.body ?? NO_BODY, reply.close ?? false);
+  // No body: undefined, not an empty buffer, which uWS would have V8 find a backing store for.
+  res.end(reply.body, reply.close ?? false);
 }
 
 /** Status line and headers only: for responses whose body is streamed (EventStreams). */

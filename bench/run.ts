@@ -75,7 +75,7 @@ const errorText = (error: unknown): string => (error instanceof Error ? error.me
 async function startTarget(target: TargetSpec, bench: Bench, kafka: KafkaSetup | null): Promise<RunningServer> {
   const port = await freePort();
   if (target.kind === 'ceiling') return startScriptServer('ceiling', path.join(__dirname, 'ceiling.js'), [], REPO_ROOT, port);
-  if (target.kind === 'split-floor') return startScriptServer('split-floor', path.join(__dirname, 'split-floor.js'), [], REPO_ROOT, port);
+  if (target.kind === 'bare-split') return startScriptServer('bare-split', path.join(__dirname, 'bare-split.js'), [], REPO_ROOT, port);
   if (target.kind === 'naive') return startScriptServer('naive', path.join(__dirname, 'naive.js'), [path.join(bench.scratch, 'naive.jsonl')], REPO_ROOT, port);
   const env: NodeJS.ProcessEnv = { ...target.env, SLUICE_SINK_FILE_DIR: path.join(bench.scratch, `${target.name}-sink`) };
   if (target.kafka) {

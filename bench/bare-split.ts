@@ -1,12 +1,13 @@
-// The thread-split floor: the least any gateway built the way DESIGN.md §1 says can do per request. A bare
-// uWebSockets.js main thread reads each body, packs the bodies that arrived in one event-loop turn (up
-// to Sluice's 64 requests) into one transferred buffer, and a piscina worker per core decodes, parses,
-// validates and serializes them (split-floor-worker.ts); the main thread answers 201 (400 when an event
-// is invalid). None of Sluice's work beyond that: no stream rules, augmentation, metrics, budgets or
-// per-event answers. Sluice / this is what Sluice's own code costs; this / the ceiling is what the
-// thread split itself costs on this machine.
+// The bare split: a gateway built the way DESIGN.md §1 says, doing only the work no gateway can skip. A
+// bare uWebSockets.js main thread reads each body, packs the bodies that arrived in one event-loop turn
+// (up to Sluice's 64 requests) into one new transferred buffer, and a piscina worker per core decodes,
+// parses, validates and serializes them (bare-split-worker.ts); the main thread answers 201 (400 when an
+// event is invalid). None of Sluice's other work (stream rules, augmentation, metrics, budgets, per-event
+// answers) and none of its tuning either (buffer recycling, a bound on tasks in flight), so it is a
+// reference, not a bound: it shows what the thread split itself costs against the ceiling, and Sluice
+// can beat it where the tuning matters more than the work skipped.
 //
-// Usage: node dist/bench/split-floor.js <port>    prints `listening <port>` when ready, exits on SIGTERM.
+// Usage: node dist/bench/bare-split.js <port>    prints `listening <port>` when ready, exits on SIGTERM.
 
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -15,7 +16,7 @@ import type * as uws from 'uWebSockets.js';
 import { loadNativeUws, parsePort } from './native-uws';
 
 const MAX_BATCH_REQUESTS = 64;
-/** The worker's status byte for a body whose events are all valid (split-floor-worker.ts). */
+/** The worker's status byte for a body whose events are all valid (bare-split-worker.ts). */
 const STATUS_VALID = 1;
 
 interface Pending {
@@ -26,7 +27,7 @@ interface Pending {
 }
 
 const threads = os.availableParallelism();
-const pool = new Piscina({ filename: path.join(__dirname, 'split-floor-worker.js'), minThreads: threads, maxThreads: threads, idleTimeout: Infinity, recordTiming: false });
+const pool = new Piscina({ filename: path.join(__dirname, 'bare-split-worker.js'), minThreads: threads, maxThreads: threads, idleTimeout: Infinity, recordTiming: false });
 let open: Pending[] = [];
 let sealArmed = false;
 
@@ -64,7 +65,7 @@ function seal(): void {
       for (let i = 0; i < batch.length; i++) answer(batch[i]!, statuses[i] === STATUS_VALID);
     },
     (error: unknown) => {
-      console.error(`split-floor: task failed: ${String(error)}`);
+      console.error(`bare-split: task failed: ${String(error)}`);
       process.exit(1);
     },
   );
@@ -90,13 +91,13 @@ function receive(res: uws.HttpResponse, req: uws.HttpRequest): void {
 }
 
 function main(): void {
-  const port = parsePort(process.argv[2], 'node dist/bench/split-floor.js <port>');
-  loadNativeUws('split-floor')
+  const port = parsePort(process.argv[2], 'node dist/bench/bare-split.js <port>');
+  loadNativeUws('bare-split')
     .App()
     .post('/*', receive)
     .listen('127.0.0.1', port, (listenSocket) => {
       if (!listenSocket) {
-        console.error(`split-floor: cannot listen on 127.0.0.1:${port}`);
+        console.error(`bare-split: cannot listen on 127.0.0.1:${port}`);
         process.exit(1);
       }
       console.log(`listening ${port}`);

@@ -1,4 +1,4 @@
-// The bench's thread-split floor (bench/split-floor.ts) does the work it stands for: bodies reach a
+// The bench's bare split (bench/bare-split.ts) does the work it stands for: bodies reach a
 // worker, are parsed and validated against the bundled schemas, and every request gets its own answer,
 // also when more arrive at once than one task carries.
 
@@ -19,11 +19,11 @@ async function post(server: RunningServer, body: string, requestId: string): Pro
   return { status: response.status, requestId: response.headers.get('x-request-id') };
 }
 
-describe('bench split-floor server', () => {
+describe('bench bare-split server', () => {
   let server: RunningServer;
   before(async () => {
     const port = await freePort();
-    server = await startScriptServer('split-floor', path.join(REPO_ROOT, 'dist', 'bench', 'split-floor.js'), [], REPO_ROOT, port);
+    server = await startScriptServer('bare-split', path.join(REPO_ROOT, 'dist', 'bench', 'bare-split.js'), [], REPO_ROOT, port);
   });
   after(() => stopServer(server));
 

@@ -1,4 +1,4 @@
-// The worker half of split-floor.ts: per request body only what DESIGN.md §1 puts in a worker and no
+// The worker half of bare-split.ts: per request body only what DESIGN.md §1 puts in a worker and no
 // gateway can skip (UTF-8 decode, JSON.parse, Ajv validation, JSON.stringify of each event), one status
 // byte per body back. No stream rules, augmentation, error rows, metrics or result packing.
 
@@ -10,7 +10,7 @@ import Piscina from 'piscina';
 import { parse as parseYaml } from 'yaml';
 
 const SCHEMAS_DIR = path.resolve(__dirname, '..', '..', 'schemas');
-/** Status byte per body; split-floor.ts answers 201 for it, else 400. */
+/** Status byte per body; bare-split.ts answers 201 for it, else 400. */
 const STATUS_VALID = 1;
 const STATUS_INVALID = 2;
 
@@ -40,7 +40,7 @@ function bodyValid(text: string): boolean {
   return valid;
 }
 
-/** Task layout (split-floor.ts): int32 count, int32 offsets[count + 1], then the bodies back to back. */
+/** Task layout (bare-split.ts): int32 count, int32 offsets[count + 1], then the bodies back to back. */
 export default function checkBodies(buffer: ArrayBuffer): unknown {
   const count = new Int32Array(buffer, 0, 1)[0]!;
   const offsets = new Int32Array(buffer, 4, count + 1);

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { Task } from '../src/batching/wire';
 import type { Config } from '../src/config/types';
 import type { CompiledSchema } from '../src/schemas/compiler';
 import { fillField, hasField, parsePath, type FieldPath } from './fields';
+import { uuid } from '../src/uuid';
 
 const MAX_HEADER_CHARS = 400;
 
@@ -57,7 +57,7 @@ export class Augmenter {
   private valueFor(f: DefaultField, request: RequestFacts, task: Task): string {
     switch (f.source) {
       case Source.Id:
-        return randomUUID();
+        return uuid();
       case Source.Dt:
         return request.dt;
       case Source.Header:

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { ErrorObject } from 'ajv';
 import { MESSAGE_ERROR_EVENT, MESSAGE_EVENT, type Task } from '../src/batching/wire';
 import type { Config } from '../src/config/types';
@@ -11,6 +10,7 @@ import { Augmenter } from './augment';
 import { getField, isPlainObject, parsePath, type FieldPath } from './fields';
 import type { ResultBuilder } from './result-builder';
 import type { SchemaCache } from './schema-cache';
+import { uuid } from '../src/uuid';
 
 const MAX_RAW_EVENT_CHARS = 10_000;
 const MAX_REPORTED_ERRORS = 20;
@@ -232,7 +232,7 @@ export class Pipeline {
     const now = new Date().toISOString();
     const errorEvent = {
       $schema: ERROR_SCHEMA_URI,
-      meta: { stream: this.config.error_stream, id: randomUUID(), dt: now, request_id: request.requestId },
+      meta: { stream: this.config.error_stream, id: uuid(), dt: now, request_id: request.requestId },
       dt: now,
       emitter_id: this.config.service_name,
       error_type: kind.errorType,

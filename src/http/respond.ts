@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { problem, type Problem, type RequestKind } from '../outcomes';
 import type { Cors } from './cors';
 import { headerBytes, ORIGIN, X_REQUEST_ID } from './header-bytes';
+import { uuid } from '../uuid';
 
 const REASONS: Record<number, string> = {
   200: 'OK',
@@ -95,5 +95,5 @@ export function metaWithoutCors(requestId: string): ResponseMeta {
 
 /** X-Request-ID from the client, or a new one (DESIGN.md §2.4). */
 export function requestIdOf(req: HttpRequest): string {
-  return req.getHeader(X_REQUEST_ID) || randomUUID();
+  return req.getHeader(X_REQUEST_ID) || uuid();
 }

@@ -7,6 +7,15 @@ import type { BufferPool } from '../batching/buffer-pool';
  */
 export const POOLED_BODY_BYTES = 4096;
 
+/** Who a BodyReader reports to: the request the body belongs to. */
+export interface BodyConsumer {
+  /** Takes a chunk's bytes from the in-flight budget (unsized bodies only); false when they do not fit. */
+  takeBytes(bytes: number): boolean;
+  bodyReceived(body: Buffer): void;
+  bodyTooLarge(): void;
+  bodyOverBudget(): void;
+}
+
 /**
  * Reads a request body out of uWS, whose chunks are valid only during the callback, into one Buffer.
  * With a Content-Length the buffer is sized once (its bytes were taken from the in-flight budget
@@ -26,14 +35,13 @@ export class BodyReader {
     private readonly contentLength: number | null,
     private readonly maxBytes: number,
     bodyTimeoutMs: number,
-    /** Takes a chunk's bytes from the in-flight budget (unsized bodies only); false when they do not fit. */
-    private readonly takeBytes: (bytes: number) => boolean,
     private readonly pool: BufferPool,
   ) {
     this.deadline = performance.now() + bodyTimeoutMs;
   }
 
-  read(onBody: (body: Buffer) => void, onTooLarge: () => void, onOverBudget: () => void): void {
+  /** Reads the body; exactly one of `consumer`'s body* methods is called, unless `abort` comes first. */
+  read(consumer: BodyConsumer): void {
     const sized = this.contentLength === null ? null : this.allocate(this.contentLength);
     const chunks: Buffer[] = [];
     let received = 0;
@@ -42,18 +50,18 @@ export class BodyReader {
       const bytes = new Uint8Array(chunk);
       if (received + bytes.length > (sized ? sized.length : this.maxBytes)) {
         this.done = true;
-        return onTooLarge();
+        return consumer.bodyTooLarge();
       }
-      if (!sized && !this.takeBytes(bytes.length)) {
+      if (!sized && !consumer.takeBytes(bytes.length)) {
         this.done = true;
-        return onOverBudget();
+        return consumer.bodyOverBudget();
       }
       if (sized) sized.set(bytes, received);
       else chunks.push(Buffer.from(bytes));
       received += bytes.length;
       if (!isLast) return;
       this.done = true;
-      onBody(sized ? sized.subarray(0, received) : Buffer.concat(chunks, received));
+      consumer.bodyReceived(sized ? sized.subarray(0, received) : Buffer.concat(chunks, received));
     });
   }
 

@@ -8,7 +8,7 @@ import type { Logger, RateLimitedLog } from '../log';
 import type { Metrics } from '../metrics';
 import { RequestKinds } from '../outcomes';
 import type { Sink } from '../sinks/types';
-import { BodyReader, POOLED_BODY_BYTES } from './body-reader';
+import { BodyReader, POOLED_BODY_BYTES, type BodyConsumer } from './body-reader';
 import { CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE } from './header-bytes';
 import type { ClientAddress } from './client-address';
 import type { Cors } from './cors';
@@ -53,8 +53,8 @@ export class IntakeHandler {
   private readonly budget: InflightBudget;
   /** Requests whose body is being read, plus those accepted and not yet completed. */
   private inflightRequests = 0;
-  /** Bodies being read, with what ends them when they are late. */
-  private readonly reading = new Map<BodyReader, () => void>();
+  /** Requests whose body is being read (each has its reader), for the late-body sweep. */
+  private readonly reading = new Set<Exchange>();
   private readonly sweeper = setInterval(() => this.sweepLateBodies(), BODY_SWEEP_MS).unref();
   private readonly bodyBuffers = new BufferPool(new PoolSizes(POOLED_BODY_BYTES, MAX_POOLED_BODY_BYTES), MAX_FREE_BODY_BYTES);
   private readonly headerNames: string[];
@@ -88,10 +88,10 @@ export class IntakeHandler {
    */
   private sweepLateBodies(): void {
     const now = performance.now();
-    for (const [reader, timeOut] of this.reading) {
-      if (reader.deadline > now) continue;
-      this.reading.delete(reader);
-      if (reader.abort()) timeOut();
+    for (const exchange of this.reading) {
+      if (exchange.reader!.deadline > now) continue;
+      this.reading.delete(exchange);
+      if (exchange.reader!.abort()) this.endUnread(exchange, { ...problemReply(RequestKinds.RequestTimeout, `request body not received within limits.body_timeout_s (${this.deps.config.limits.body_timeout_s} s)`), close: true });
     }
   }
 
@@ -109,39 +109,50 @@ export class IntakeHandler {
     const declaredLength = lengthOf(req.getHeader(CONTENT_LENGTH));
     const encoding = req.getHeader(CONTENT_ENCODING).toLowerCase();
     const refusal = this.precheck(req, encoding, declaredLength ?? 0);
-    const timing: Timing = { startedAt, hasty, route: this.intakeRoute };
-    if (refusal) return this.reply(res, meta, refusal, timing);
+    if (refusal) return this.reply(res, meta, refusal, { startedAt, hasty, route: this.intakeRoute });
     const flags = (hasty ? FLAG_HASTY : 0) | (encoding === 'gzip' ? FLAG_GZIP : 0) | (encoding === 'deflate' ? FLAG_DEFLATE : 0);
-    const headers = this.headerNames.map((name) => (name === 'x-request-id' ? requestId : req.getHeader(name)));
     const clientIp = this.recordsClientIp ? this.deps.clientAddress.of(res, req) : '';
-    const exchange = new Exchange(this, res, meta, startedAt, this.intakeRoute, flags, requestId, clientIp, headers);
+    const exchange = new Exchange(this, res, meta, startedAt, this.intakeRoute, flags, requestId, clientIp, this.headerValues(req, requestId));
     // A declared body is paid for before it is read; a chunked one chunk by chunk (BodyReader).
-    if (!this.take(exchange, declaredLength ?? 0)) return this.reply(res, meta, this.overloaded(), timing);
-    const reader = new BodyReader(res, declaredLength, config.limits.max_body_bytes, config.limits.body_timeout_s * 1000, (bytes) => this.take(exchange, bytes), this.bodyBuffers);
+    if (!this.take(exchange, declaredLength ?? 0)) return this.reply(res, meta, this.overloaded(), exchange);
+    const reader = new BodyReader(res, declaredLength, config.limits.max_body_bytes, config.limits.body_timeout_s * 1000, this.bodyBuffers);
     exchange.reader = reader;
     // Counted from here, so a graceful shutdown also waits for bodies still arriving.
     this.countRequest(1);
-    const endUnread = (reply: Reply): void => {
-      this.reading.delete(reader);
-      this.settle(exchange);
-      this.reply(res, meta, reply, timing, true);
-    };
-    this.reading.set(reader, () => endUnread({ ...problemReply(RequestKinds.RequestTimeout, `request body not received within limits.body_timeout_s (${config.limits.body_timeout_s} s)`), close: true }));
-    reader.read(
-      (body) => {
-        this.reading.delete(reader);
-        exchange.received(body);
-      },
-      // Not closed: uWS discards the rest of the body, and closing with unread data would make the
-      // kernel reset the connection, often before the client has read the answer.
-      () => endUnread(this.tooLarge()),
-      () => endUnread(this.overloaded()),
-    );
+    this.reading.add(exchange);
+    reader.read(exchange);
     res.onAborted(() => {
-      this.reading.delete(reader);
+      this.reading.delete(exchange);
       if (reader.abort()) this.settle(exchange);
       exchange.aborted = true;
     });
+  }
+
+  /** The configured headers_to_fields values, in order; X-Request-ID is the id this request goes by. */
+  private headerValues(req: HttpRequest, requestId: string): string[] {
+    const values = new Array<string>(this.headerNames.length);
+    for (let h = 0; h < values.length; h++) {
+      const name = this.headerNames[h]!;
+      values[h] = name === 'x-request-id' ? requestId : req.getHeader(name);
+    }
+    return values;
+  }
+
+  /** Called by an Exchange when its whole body is in. */
+  bodyRead(exchange: Exchange): void {
+    this.reading.delete(exchange);
+  }
+
+  /**
+   * Answers a request whose body was not (all) read: too large, over the budget or late. Too large and
+   * over budget are not closed: uWS discards the rest of the body, and closing with unread data would
+   * make the kernel reset the connection, often before the client has read the answer.
+   */
+  endUnread(exchange: Exchange, reply: Reply | 'tooLarge' | 'overloaded'): void {
+    this.reading.delete(exchange);
+    this.settle(exchange);
+    const answer = reply === 'tooLarge' ? this.tooLarge() : reply === 'overloaded' ? this.overloaded() : reply;
+    this.reply(exchange.res, exchange.meta, answer, exchange, true);
   }
 
   /** Runs a body through the same path as a client request (GET /v1/_test/events). */
@@ -172,7 +183,7 @@ export class IntakeHandler {
   }
 
   /** Takes body bytes for `exchange` from the in-flight budget; false when they do not fit. */
-  private take(exchange: Exchange, bytes: number): boolean {
+  take(exchange: Exchange, bytes: number): boolean {
     if (!this.budget.take(bytes)) return false;
     exchange.reserved += bytes;
     return true;
@@ -250,8 +261,11 @@ interface Timing {
   readonly route: RouteMetrics;
 }
 
-/** One POST in flight: the IntakeRequest the batching layer sees, tied to its HTTP response. */
-class Exchange implements IntakeRequest, Timing {
+/**
+ * One POST in flight: the IntakeRequest the batching layer sees, tied to its HTTP response, and the
+ * consumer of its body (methods, not closures: nothing is allocated per request for them).
+ */
+class Exchange implements IntakeRequest, Timing, BodyConsumer {
   aborted = false;
   /** Bytes this request holds of the in-flight budget. */
   reserved = 0;
@@ -279,6 +293,23 @@ class Exchange implements IntakeRequest, Timing {
   received(body: Buffer): void {
     this.body = body;
     if (this.handler.accept(this, body)) this.handler.submit(this);
+  }
+
+  takeBytes(bytes: number): boolean {
+    return this.handler.take(this, bytes);
+  }
+
+  bodyReceived(body: Buffer): void {
+    this.handler.bodyRead(this);
+    this.received(body);
+  }
+
+  bodyTooLarge(): void {
+    this.handler.endUnread(this, 'tooLarge');
+  }
+
+  bodyOverBudget(): void {
+    this.handler.endUnread(this, 'overloaded');
   }
 
   complete(outcome: RequestOutcome): void {

@@ -83,6 +83,16 @@ export interface TargetCheck {
   measured: string;
 }
 
+/** A rotation (plan.ts): requests/s of each target in each round, and each one's median ratio to the baseline. */
+export interface RotationResult {
+  label: string;
+  baseline: string;
+  /** Per round, requests/s (2xx) by target. */
+  rounds: Array<Record<string, number>>;
+  /** By target other than the baseline: the median over the rounds of its requests/s over the baseline's in that round. */
+  medianRatio: Record<string, number>;
+}
+
 export interface BenchReport {
   startedAt: string;
   command: string;
@@ -94,6 +104,15 @@ export interface BenchReport {
   ratios: Ratio[];
   targets: TargetCheck[];
   failures: Failure[];
+  rotation: RotationResult | null;
+}
+
+export function summarizeRotation(label: string, baseline: string, rounds: Array<Record<string, number>>): RotationResult {
+  const medianRatio: Record<string, number> = {};
+  for (const target of Object.keys(rounds[0] ?? {})) {
+    if (target !== baseline) medianRatio[target] = median(rounds.map((round) => round[target]! / round[baseline]!));
+  }
+  return { label, baseline, rounds, medianRatio };
 }
 
 export function median(values: number[]): number {
@@ -193,7 +212,7 @@ export function formatTable(report: BenchReport): string {
     ratioCell(report, m, 'vs naive'),
     ratioCell(report, m, 'vs ceiling'),
   ]);
-  return [alignColumns([header, ...rows]), ...formatKafka(report), ...formatTargets(report)].join('\n');
+  return [alignColumns([header, ...rows]), ...formatRotation(report), ...formatKafka(report), ...formatTargets(report)].join('\n');
 }
 
 /** Produced vs acknowledged per Kafka measurement: a hasty figure whose events never reached Kafka means nothing. */
@@ -216,6 +235,15 @@ function formatKafka(report: BenchReport): string[] {
     );
   });
   return ['', `Kafka topic ${report.kafka?.topic ?? ''}, events added during each case (high watermarks, counted once Sluice has nothing in flight):`, ...lines];
+}
+
+function formatRotation(report: BenchReport): string[] {
+  const rotation = report.rotation;
+  if (!rotation) return [];
+  const targets = Object.keys(rotation.rounds[0] ?? {});
+  const rounds = rotation.rounds.map((round, i) => `  round ${i + 1}: ${targets.map((t) => `${t} ${whole(round[t]!)}`).join(', ')} requests/s`);
+  const ratios = Object.entries(rotation.medianRatio).map(([target, ratio]) => `${target} ${(100 * ratio).toFixed(1)} %`);
+  return ['', `rotation, ${rotation.label} (each round runs them one after the other):`, ...rounds, `  median share of the ${rotation.baseline} over the rounds: ${ratios.join(', ')}`];
 }
 
 function formatTargets(report: BenchReport): string[] {

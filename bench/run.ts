@@ -15,8 +15,8 @@ import { WORKLOADS, writeBodies, type BodiesFile, type WorkloadId } from './bodi
 import { onInterrupt, stopChildrenOnSignal } from './children';
 import { checkTargets } from './goals';
 import { startBroker, TopicCounter, type LocalBroker } from './kafka';
-import { caseLabel, expectedStatus, KAFKA_CONFIG, makePlan, targetNames, type Case, type Plan, type TargetSpec } from './plan';
-import { computeRatios, findClosed, formatTable, kafkaShortfall, summarize, writeReport, type BenchReport, type KafkaDelivery, type Run } from './report';
+import { caseLabel, expectedStatus, KAFKA_CONFIG, makePlan, targetNames, type Case, type Plan, type Rotation, type TargetSpec } from './plan';
+import { computeRatios, findClosed, formatTable, kafkaShortfall, summarize, summarizeRotation, writeReport, type BenchReport, type KafkaDelivery, type Run } from './report';
 import { cpuBusyShare, freePort, mainThreadGcSeconds, metricValue, processUsage, resetPeakRss, startScriptServer, startSluice, stopServer, type ProcessUsage, type RunningServer } from './targets';
 import { ensureWrk, runWrk, wrkVersion, type WrkResult, type WrkSettings } from './wrk';
 
@@ -263,6 +263,45 @@ async function benchTarget(target: TargetSpec, bench: Bench, kafka: KafkaSetup |
   }
 }
 
+/**
+ * The rotation's servers all started, then each measured in turn for `rounds` rounds (closed loop, the
+ * plan's run length), so its ratios compare runs seconds apart. An idle server here costs nothing: wrk
+ * loads one at a time.
+ */
+async function measureRotation(rotation: Rotation, bench: Bench): Promise<void> {
+  const { plan, report } = bench;
+  const bodies = bench.bodies.get(rotation.workload)!;
+  const specs = rotation.targets.map((name) => plan.targets.find((t) => t.name === name)!);
+  const label = `${rotation.targets.join(' → ')} · ${bodies.workload.name} · ${rotation.connections} conn`;
+  const servers: RunningServer[] = [];
+  const load = (server: RunningServer, durationSeconds: number): Promise<WrkResult> =>
+    runWrk({ threads: WRK_THREADS, connections: rotation.connections, durationSeconds, script: WRK_SCRIPT, bodiesFile: bodies.file, url: server.url, contentEncoding: null, rate: null });
+  try {
+    for (const spec of specs) servers.push(await startTarget(spec, bench, null));
+    console.log(`  rotation ${label}: warm-up ${plan.warmupSeconds} s each, ${rotation.rounds} rounds of ${plan.measureSeconds} s each`);
+    for (const [i, server] of servers.entries()) {
+      await checkAccepts(server, bodies, expectedStatus(specs[i]!, rotation.workload));
+      await load(server, plan.warmupSeconds);
+    }
+    const rounds: Array<Record<string, number>> = [];
+    for (let r = 0; r < rotation.rounds; r++) {
+      const round: Record<string, number> = {};
+      for (const [i, server] of servers.entries()) {
+        const wrk = await load(server, plan.measureSeconds);
+        if (wrk.non2xx > 0) throw new Error(`${specs[i]!.name} answered ${wrk.non2xx} of ${wrk.requests} requests with 4xx/5xx`);
+        round[specs[i]!.name] = wrk.requests / wrk.durationSeconds;
+      }
+      rounds.push(round);
+    }
+    report.rotation = summarizeRotation(label, rotation.targets[0]!, rounds);
+  } catch (error) {
+    report.failures.push({ label: `rotation ${label}`, error: errorText(error) });
+    loud(`rotation ${label} FAILED — no figures for it:\n${errorText(error)}`);
+  } finally {
+    for (const server of servers) await stopServer(server);
+  }
+}
+
 /** Starts the bench's own broker and makes sure the topic exists before any Sluice produces to it. */
 async function startKafka(report: BenchReport): Promise<KafkaSetup> {
   console.log("kafka: starting the bench's own broker (scripts/kafka-local start; the first run resolves the jars with Maven)");
@@ -344,6 +383,7 @@ function newReport(plan: Plan, argv: string[], cpuBusyBeforeStart: number | null
     ratios: [],
     targets: [],
     failures: [],
+    rotation: null,
   };
 }
 
@@ -387,12 +427,14 @@ async function main(): Promise<void> {
       bodies.set(id, written);
       console.log(`bodies: ${written.workload.name}, ${written.bodies} distinct, ${written.meanBodyBytes} bytes mean`);
     }
-    await benchAll({ plan, report, bodies, scratch, openLoopPeaks: new Map() });
+    const bench: Bench = { plan, report, bodies, scratch, openLoopPeaks: new Map() };
+    await benchAll(bench);
+    if (plan.rotation) await measureRotation(plan.rotation, bench);
   } finally {
     removeScratch();
   }
   report.ratios = computeRatios(report.measurements);
-  report.targets = checkTargets(report.measurements);
+  report.targets = checkTargets(report.measurements, report.rotation);
   const resultsFile = writeReport(RESULTS_DIR, report);
   printSummary(report, resultsFile);
   if (!isClean(report)) process.exitCode = 1;

@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import Piscina from 'piscina';
 import type * as uws from 'uWebSockets.js';
-import { loadNativeUws, parsePort } from './native-uws';
+import { answer, readBody, serve, type Connection } from './bare-uws';
 
 const MAX_BATCH_REQUESTS = 64;
 /** The worker's status byte for a body whose events are all valid (bare-split-worker.ts). */
@@ -21,24 +21,15 @@ const STATUS_VALID = 1;
 
 interface Pending {
   readonly res: uws.HttpResponse;
+  readonly connection: Connection;
   readonly requestId: string;
-  body: Buffer;
-  aborted: boolean;
+  readonly body: Buffer;
 }
 
 const threads = os.availableParallelism();
 const pool = new Piscina({ filename: path.join(__dirname, 'bare-split-worker.js'), minThreads: threads, maxThreads: threads, idleTimeout: Infinity, recordTiming: false });
 let open: Pending[] = [];
 let sealArmed = false;
-
-function answer(request: Pending, valid: boolean): void {
-  if (request.aborted) return;
-  request.res.cork(() => {
-    request.res.writeStatus(valid ? '201 Created' : '400 Bad Request');
-    if (request.requestId) request.res.writeHeader('X-Request-ID', request.requestId);
-    request.res.end();
-  });
-}
 
 function seal(): void {
   sealArmed = false;
@@ -62,7 +53,10 @@ function seal(): void {
   pool.run(buffer, { transferList: [buffer] }).then(
     (result: ArrayBuffer) => {
       const statuses = new Uint8Array(result, 0, batch.length);
-      for (let i = 0; i < batch.length; i++) answer(batch[i]!, statuses[i] === STATUS_VALID);
+      for (let i = 0; i < batch.length; i++) {
+        const { res, connection, requestId } = batch[i]!;
+        answer(res, connection, statuses[i] === STATUS_VALID ? '201 Created' : '400 Bad Request', requestId);
+      }
     },
     (error: unknown) => {
       console.error(`bare-split: task failed: ${String(error)}`);
@@ -72,16 +66,9 @@ function seal(): void {
 }
 
 function receive(res: uws.HttpResponse, req: uws.HttpRequest): void {
-  const request: Pending = { res, requestId: req.getHeader('x-request-id'), body: Buffer.alloc(0), aborted: false };
-  const chunks: Buffer[] = [];
-  res.onAborted(() => {
-    request.aborted = true;
-  });
-  res.onData((chunk, isLast) => {
-    chunks.push(Buffer.from(chunk.slice(0))); // uWS reuses the chunk's memory after the callback
-    if (!isLast) return;
-    request.body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-    open.push(request);
+  const requestId = req.getHeader('x-request-id');
+  const connection = readBody(res, (body) => {
+    open.push({ res, connection, requestId, body });
     if (open.length >= MAX_BATCH_REQUESTS) seal();
     else if (!sealArmed) {
       sealArmed = true;
@@ -90,19 +77,4 @@ function receive(res: uws.HttpResponse, req: uws.HttpRequest): void {
   });
 }
 
-function main(): void {
-  const port = parsePort(process.argv[2], 'node dist/bench/bare-split.js <port>');
-  loadNativeUws('bare-split')
-    .App()
-    .post('/*', receive)
-    .listen('127.0.0.1', port, (listenSocket) => {
-      if (!listenSocket) {
-        console.error(`bare-split: cannot listen on 127.0.0.1:${port}`);
-        process.exit(1);
-      }
-      console.log(`listening ${port}`);
-    });
-  process.on('SIGTERM', () => process.exit(0));
-}
-
-main();
+serve('bare-split', receive);

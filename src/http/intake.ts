@@ -78,10 +78,6 @@ export class IntakeHandler {
     return this.inflightRequests;
   }
 
-  private countRequest(delta: number): void {
-    this.inflightRequests += delta;
-  }
-
   /**
    * Answers 408 and closes every connection whose body is past its deadline. One sweep a second over
    * the bodies being read costs less than a timer per request.
@@ -118,7 +114,7 @@ export class IntakeHandler {
     const reader = new BodyReader(res, declaredLength, config.limits.max_body_bytes, config.limits.body_timeout_s * 1000, this.bodyBuffers);
     exchange.reader = reader;
     // Counted from here, so a graceful shutdown also waits for bodies still arriving.
-    this.countRequest(1);
+    this.inflightRequests++;
     this.reading.add(exchange);
     reader.read(exchange);
     res.onAborted(() => {
@@ -148,18 +144,17 @@ export class IntakeHandler {
    * over budget are not closed: uWS discards the rest of the body, and closing with unread data would
    * make the kernel reset the connection, often before the client has read the answer.
    */
-  endUnread(exchange: Exchange, reply: Reply | 'tooLarge' | 'overloaded'): void {
+  endUnread(exchange: Exchange, reply: Reply): void {
     this.reading.delete(exchange);
     this.settle(exchange);
-    const answer = reply === 'tooLarge' ? this.tooLarge() : reply === 'overloaded' ? this.overloaded() : reply;
-    this.reply(exchange.res, exchange.meta, answer, exchange, true);
+    this.reply(exchange.res, exchange.meta, reply, exchange, true);
   }
 
   /** Runs a body through the same path as a client request (GET /v1/_test/events). */
   runInternal(res: HttpResponse, body: Buffer, meta: ResponseMeta): void {
     const exchange = new Exchange(this, res, meta, performance.now(), this.testRoute, 0, meta.requestId, '', this.headerNames.map(() => ''));
     if (!this.take(exchange, body.length)) return this.reply(res, meta, this.overloaded(), exchange);
-    this.countRequest(1);
+    this.inflightRequests++;
     res.onAborted(() => {
       exchange.aborted = true;
     });
@@ -194,15 +189,15 @@ export class IntakeHandler {
     this.budget.release(exchange.reserved);
     exchange.reserved = 0;
     exchange.reader?.release();
-    this.countRequest(-1);
+    this.inflightRequests--;
   }
 
-  private overloaded(): Reply {
+  overloaded(): Reply {
     const limit = this.deps.config.limits.max_inflight_bytes;
     return problemReply(RequestKinds.Overloaded, `more than limits.max_inflight_bytes (${limit}) in flight`, undefined, { 'Retry-After': RETRY_AFTER_SECONDS });
   }
 
-  private tooLarge(): Reply {
+  tooLarge(): Reply {
     const limit = this.deps.config.limits.max_body_bytes;
     return problemReply(RequestKinds.PayloadTooLarge, `request body is larger than limits.max_body_bytes (${limit} bytes)`, { max_body_bytes: limit });
   }
@@ -305,11 +300,11 @@ class Exchange implements IntakeRequest, Timing, BodyConsumer {
   }
 
   bodyTooLarge(): void {
-    this.handler.endUnread(this, 'tooLarge');
+    this.handler.endUnread(this, this.handler.tooLarge());
   }
 
   bodyOverBudget(): void {
-    this.handler.endUnread(this, 'overloaded');
+    this.handler.endUnread(this, this.handler.overloaded());
   }
 
   complete(outcome: RequestOutcome): void {

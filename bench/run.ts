@@ -17,7 +17,7 @@ import { checkTargets } from './goals';
 import { startBroker, TopicCounter, type LocalBroker } from './kafka';
 import { caseLabel, expectedStatus, KAFKA_CONFIG, makePlan, targetNames, type Case, type Plan, type Rotation, type TargetSpec } from './plan';
 import { computeRatios, findClosed, formatTable, kafkaShortfall, summarize, summarizeRotation, writeReport, type BenchReport, type KafkaDelivery, type Run } from './report';
-import { cpuBusyShare, freePort, mainThreadGcSeconds, metricValue, processUsage, resetPeakRss, startScriptServer, startSluice, stopServer, type ProcessUsage, type RunningServer } from './targets';
+import { cpuBusyShare, freePort, mainThreadGcSeconds, metricValue, scrapeMetrics, processUsage, resetPeakRss, startScriptServer, startSluice, stopServer, type ProcessUsage, type RunningServer } from './targets';
 import { ensureWrk, runWrk, wrkVersion, type WrkResult, type WrkSettings } from './wrk';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -101,13 +101,8 @@ async function checkAccepts(server: RunningServer, bodies: BodiesFile, expected:
  * message waiting for the sink: then the topic count is final. A server too busy to answer is not idle.
  */
 async function sluiceIdle(server: RunningServer): Promise<boolean> {
-  try {
-    const response = await fetch(`${new URL(server.url).origin}/metrics`, { signal: AbortSignal.timeout(2_000) });
-    const text = await response.text();
-    return response.status === 200 && metricValue(text, 'sluice_inflight_bytes') === 0 && metricValue(text, 'sluice_sink_queue_messages') === 0;
-  } catch {
-    return false;
-  }
+  const text = await scrapeMetrics(server);
+  return text !== null && metricValue(text, 'sluice_inflight_bytes') === 0 && metricValue(text, 'sluice_sink_queue_messages') === 0;
 }
 
 /** Seconds of the open-loop run that finds a server's peak arrival rate. */
@@ -154,19 +149,24 @@ function toRun(wrk: WrkResult, eventsPerRequest: number, before: ProcessUsage | 
   };
 }
 
-async function measureCase(server: RunningServer, target: TargetSpec, c: Case, bench: Bench, kafka: KafkaSetup | null): Promise<void> {
-  const { plan, report } = bench;
-  const bodies = bench.bodies.get(c.workload)!;
-  const wrkSettings = (durationSeconds: number, rate: number | null): WrkSettings => ({
+/** wrk's settings to load `server` with `bodies`: a closed loop when `rate` is null. */
+function wrkLoad(server: RunningServer, bodies: BodiesFile, connections: number, durationSeconds: number, rate: number | null): WrkSettings {
+  return {
     threads: WRK_THREADS,
-    connections: c.connections,
+    connections,
     durationSeconds,
     script: WRK_SCRIPT,
     bodiesFile: bodies.file,
     url: server.url,
     contentEncoding: bodies.workload.gzip ? 'gzip' : null,
     rate,
-  });
+  };
+}
+
+async function measureCase(server: RunningServer, target: TargetSpec, c: Case, bench: Bench, kafka: KafkaSetup | null): Promise<void> {
+  const { plan, report } = bench;
+  const bodies = bench.bodies.get(c.workload)!;
+  const wrkSettings = (durationSeconds: number, rate: number | null): WrkSettings => wrkLoad(server, bodies, c.connections, durationSeconds, rate);
   await checkAccepts(server, bodies, expectedStatus(target, c.workload));
   const rate = await offeredRate(c, bench, (probeRate) => runWrk(wrkSettings(PEAK_PROBE_SECONDS, probeRate)));
   const settings = (durationSeconds: number): WrkSettings => wrkSettings(durationSeconds, rate);
@@ -274,8 +274,7 @@ async function measureRotation(rotation: Rotation, bench: Bench): Promise<void> 
   const specs = rotation.targets.map((name) => plan.targets.find((t) => t.name === name)!);
   const label = `${rotation.targets.join(' → ')} · ${bodies.workload.name} · ${rotation.connections} conn`;
   const servers: RunningServer[] = [];
-  const load = (server: RunningServer, durationSeconds: number): Promise<WrkResult> =>
-    runWrk({ threads: WRK_THREADS, connections: rotation.connections, durationSeconds, script: WRK_SCRIPT, bodiesFile: bodies.file, url: server.url, contentEncoding: null, rate: null });
+  const load = (server: RunningServer, durationSeconds: number): Promise<WrkResult> => runWrk(wrkLoad(server, bodies, rotation.connections, durationSeconds, null));
   try {
     for (const spec of specs) servers.push(await startTarget(spec, bench, null));
     console.log(`  rotation ${label}: warm-up ${plan.warmupSeconds} s each, ${rotation.rounds} rounds of ${plan.measureSeconds} s each`);

@@ -150,18 +150,25 @@ export function metricSum(text: string, name: string): number {
   return total;
 }
 
+/** Sluice's /metrics text, or null when it does not answer 200 within 2 s (a busy server counts as not answering). */
+export async function scrapeMetrics(server: RunningServer): Promise<string | null> {
+  try {
+    const response = await fetch(`${new URL(server.url).origin}/metrics`, { signal: AbortSignal.timeout(2_000) });
+    const text = await response.text();
+    return response.status === 200 ? text : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Seconds Sluice's main thread has spent in garbage collection since it started (prom-client's GC
  * histogram, every kind), or null when its /metrics cannot be read.
  */
 export async function mainThreadGcSeconds(server: RunningServer): Promise<number | null> {
-  try {
-    const response = await fetch(`${new URL(server.url).origin}/metrics`, { signal: AbortSignal.timeout(2_000) });
-    const seconds = metricSum(await response.text(), 'sluice_nodejs_gc_duration_seconds_sum');
-    return Number.isNaN(seconds) ? null : seconds;
-  } catch {
-    return null;
-  }
+  const text = await scrapeMetrics(server);
+  const seconds = text === null ? NaN : metricSum(text, 'sluice_nodejs_gc_duration_seconds_sum');
+  return Number.isNaN(seconds) ? null : seconds;
 }
 
 /** CPU time (user + system, all threads) and peak RSS of a process, from /proc; null where there is none. */

@@ -11,6 +11,7 @@ import { SchemaSourceRelay } from '../src/schemas/source-relay';
 import { StreamConfigFollower, type StreamConfigSnapshot } from '../src/streams/broadcast';
 import { StreamTable } from '../src/streams/stream-config';
 import { Pipeline } from './pipeline';
+import { lowerThreadPriority } from './priority';
 import { ResultBuilder } from './result-builder';
 import { SchemaCache } from './schema-cache';
 
@@ -37,6 +38,7 @@ function createPipeline(settings: WorkerSettings): { pipeline: Pipeline; schemas
   return { pipeline: new Pipeline(config, streams, schemas), schemas, streamConfig: new StreamConfigFollower(streams, settings.streams) };
 }
 
+lowerThreadPriority((Piscina.workerData as WorkerSettings).config.pool.worker_nice);
 const { pipeline, schemas, streamConfig } = createPipeline(Piscina.workerData as WorkerSettings);
 const warmUp = schemas.prepare((Piscina.workerData as WorkerSettings).config.schemas.precache);
 

@@ -112,6 +112,7 @@ export const configSchema = {
         max_batch_delay_us: { ...nonNegativeInt, default: 500 },
         max_tasks_per_thread: { ...positiveInt, default: 2 },
         max_worker_heap_mb: { anyOf: [{ type: 'null' }, { type: 'integer', minimum: 16 }], default: null },
+        worker_nice: { type: 'integer', minimum: 0, maximum: 19, default: 5 },
       },
     },
     limits: {

@@ -52,6 +52,8 @@ export interface Config {
     readonly max_batch_delay_us: number;
     readonly max_tasks_per_thread: number;
     readonly max_worker_heap_mb: number | null;
+    /** Added to each worker thread's nice value (Linux), so the I/O thread wins the CPU when both want it. */
+    readonly worker_nice: number;
   };
   readonly limits: {
     readonly max_body_bytes: number;

@@ -2,6 +2,7 @@
  * The configuration's own JSON Schema. Defaults live here (Ajv `useDefaults` fills them), so a key's
  * name, type and default are declared once. Unknown keys are refused: a typo must stop the start.
  */
+import { DEFAULT_WORKER_NICE } from '../../workers/priority';
 
 const positiveInt = { type: 'integer', minimum: 1 } as const;
 const nonNegativeInt = { type: 'integer', minimum: 0 } as const;
@@ -112,7 +113,7 @@ export const configSchema = {
         max_batch_delay_us: { ...nonNegativeInt, default: 500 },
         max_tasks_per_thread: { ...positiveInt, default: 2 },
         max_worker_heap_mb: { anyOf: [{ type: 'null' }, { type: 'integer', minimum: 16 }], default: null },
-        worker_nice: { type: 'integer', minimum: 0, maximum: 19, default: 5 },
+        worker_nice: { type: 'integer', minimum: 0, maximum: 19, default: DEFAULT_WORKER_NICE },
       },
     },
     limits: {

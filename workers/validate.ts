@@ -42,7 +42,20 @@ lowerThreadPriority((Piscina.workerData as WorkerSettings).config.pool.worker_ni
 const { pipeline, schemas, streamConfig } = createPipeline(Piscina.workerData as WorkerSettings);
 const warmUp = schemas.prepare((Piscina.workerData as WorkerSettings).config.schemas.precache);
 
-export default async function validateTask(buffer: ArrayBuffer): Promise<unknown> {
+/**
+ * The task this worker runs last. Piscina may hand over the next task while one runs (see
+ * src/batching/pool.ts); they still run one after the other, because the pipeline keeps per-task state
+ * across an await (a schema fetched over HTTP).
+ */
+let lastTask: Promise<unknown> = Promise.resolve();
+
+export default function validateTask(buffer: ArrayBuffer): Promise<unknown> {
+  const result = lastTask.then(() => runTask(buffer));
+  lastTask = result.catch(() => undefined); // its failure is the caller's; the next task still runs
+  return result;
+}
+
+async function runTask(buffer: ArrayBuffer): Promise<unknown> {
   await warmUp;
   if (streamConfig?.stale) await streamConfig.catchUp();
   const task = new Task(buffer);

@@ -49,7 +49,10 @@ export class WorkerPool implements TaskRunner {
       filename: WORKER_FILE,
       minThreads: threads,
       maxThreads: threads,
-      concurrentTasksPerWorker: 1,
+      // A worker is handed its next task while the current one runs (workers/validate.ts still runs
+      // them one at a time), so it picks that task up without going to sleep, and the main thread
+      // need not wake it: at 1 event/request that wake-up was most of a task's cost on two cores.
+      concurrentTasksPerWorker: config.pool.max_tasks_per_thread,
       idleTimeout: Infinity,
       // Piscina's own timing histograms cost a few percent of the main thread; utilization is
       // sampled from the coalescer instead.

@@ -4,13 +4,13 @@
  * half-done state. One worker, so both tasks meet in the same thread. Without the ordering in
  * workers/validate.ts this test saw the slow request answered 201 with its event never stored.
  */
+import { randomUUID } from 'node:crypto';
 import { describe, it, before, after } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { startSluice, sleep, type Json, type Sluice } from '../helpers/server';
 import { postEvents } from '../helpers/http';
 import { ids } from '../helpers/events';
 import { startDocServer, type DocServer } from '../helpers/doc-server';
-import { randomUUID } from 'node:crypto';
 
 const SLOW_SCHEMA_MS = 600;
 

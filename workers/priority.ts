@@ -3,9 +3,6 @@ import { getPriority, setPriority } from 'node:os';
 /** The lowest priority Linux has. */
 const MAX_NICE = 19;
 
-/** pool.worker_nice's default: in the 2-core bench, 3 to 8 all helped at 1 event/req and 10 to 19 did no better. */
-export const DEFAULT_WORKER_NICE = 5;
-
 /**
  * Lowers the calling worker thread's CPU priority by `niceness` steps below the thread that started
  * it. With workers, the HTTP thread and (in the bench) the load generator on two cores, waking a worker

@@ -2,7 +2,6 @@
  * The configuration's own JSON Schema. Defaults live here (Ajv `useDefaults` fills them), so a key's
  * name, type and default are declared once. Unknown keys are refused: a typo must stop the start.
  */
-import { DEFAULT_WORKER_NICE } from '../../workers/priority';
 
 const positiveInt = { type: 'integer', minimum: 1 } as const;
 const nonNegativeInt = { type: 'integer', minimum: 0 } as const;
@@ -113,7 +112,8 @@ export const configSchema = {
         max_batch_delay_us: { ...nonNegativeInt, default: 500 },
         max_tasks_per_thread: { ...positiveInt, default: 2 },
         max_worker_heap_mb: { anyOf: [{ type: 'null' }, { type: 'integer', minimum: 16 }], default: null },
-        worker_nice: { type: 'integer', minimum: 0, maximum: 19, default: DEFAULT_WORKER_NICE },
+        // In the 2-core bench, 3 to 8 all helped at 1 event/req and 10 to 19 did no better (bench/RESULTS.md).
+        worker_nice: { type: 'integer', minimum: 0, maximum: 19, default: 5 },
       },
     },
     limits: {

@@ -3,7 +3,8 @@
 // (up to Sluice's 64 requests) into one new transferred buffer, and a piscina worker per core decodes,
 // parses, validates and serializes them (bare-split-worker.ts); the main thread answers 201 (400 when an
 // event is invalid). None of Sluice's other work (stream rules, augmentation, metrics, budgets, per-event
-// answers) and none of its tuning either (buffer recycling, a bound on tasks in flight), so it is a
+// answers) and none of its tuning either (buffer recycling, a bound on tasks in flight, lower-priority
+// workers, which without that bound made it slower: bench/RESULTS.md), so it is a
 // reference, not a bound: it shows what the thread split itself costs against the ceiling, and Sluice
 // can beat it where the tuning matters more than the work skipped.
 //

@@ -38,9 +38,10 @@ function createPipeline(settings: WorkerSettings): { pipeline: Pipeline; schemas
   return { pipeline: new Pipeline(config, streams, schemas), schemas, streamConfig: new StreamConfigFollower(streams, settings.streams) };
 }
 
-lowerThreadPriority((Piscina.workerData as WorkerSettings).config.pool.worker_nice);
-const { pipeline, schemas, streamConfig } = createPipeline(Piscina.workerData as WorkerSettings);
-const warmUp = schemas.prepare((Piscina.workerData as WorkerSettings).config.schemas.precache);
+const settings = Piscina.workerData as WorkerSettings;
+lowerThreadPriority(settings.config.pool.worker_nice);
+const { pipeline, schemas, streamConfig } = createPipeline(settings);
+const warmUp = schemas.prepare(settings.config.schemas.precache);
 
 /**
  * The task this worker runs last. Piscina may hand over the next task while one runs (see

@@ -23,6 +23,12 @@ export interface Run {
    * so its pauses hold up every request (at 7f67630 a full GC every ~80 ms cost it 115 ms/s).
    */
   mainGcMsPerSecond: number | null;
+  /**
+   * Share (0..1) of the machine's CPU time left idle during the run (all processes, /proc/stat). Near 0:
+   * the two cores were the limit. Well above 0: the case was bound by latency (a closed loop with too few
+   * requests in flight to keep them busy), not by CPU.
+   */
+  machineIdleShare: number | null;
   /** wrk's own text report, kept so a surprising figure can be checked by eye. */
   wrkReport: string;
 }
@@ -124,8 +130,10 @@ export function median(values: number[]): number {
 const medianOf = (runs: Run[], pick: (run: Run) => number): number => median(runs.map(pick));
 
 export function summarize(c: Case, runs: Run[], meanBodyBytes: number, offered: number | null, peakRssMiB: number | null, peakRssPerCase: boolean): Measurement {
-  const cpu = runs.map((run) => run.cpuMicrosPerEvent).filter((value): value is number => value !== null);
-  const gc = runs.map((run) => run.mainGcMsPerSecond).filter((value): value is number => value !== null);
+  const known = (pick: (run: Run) => number | null): number[] => runs.map(pick).filter((value): value is number => value !== null);
+  const cpu = known((run) => run.cpuMicrosPerEvent);
+  const gc = known((run) => run.mainGcMsPerSecond);
+  const idle = known((run) => run.machineIdleShare);
   const sum = (pick: (run: Run) => number): number => runs.reduce((total, run) => total + pick(run), 0);
   return {
     label: caseLabel(c),
@@ -147,6 +155,7 @@ export function summarize(c: Case, runs: Run[], meanBodyBytes: number, offered: 
       },
       cpuMicrosPerEvent: cpu.length ? median(cpu) : null,
       mainGcMsPerSecond: gc.length ? median(gc) : null,
+      machineIdleShare: idle.length ? median(idle) : null,
     },
     non2xx: sum((run) => run.non2xx),
     socketErrors: sum((run) => run.socketErrors),
@@ -197,7 +206,7 @@ function ratioCell(report: BenchReport, m: Measurement, label: string): string {
 }
 
 export function formatTable(report: BenchReport): string {
-  const header = ['case', 'req/s', 'events/s', 'p50', 'p99', 'p99.9', 'non-2xx', 'CPU s/M ev', 'main GC ms/s', 'peak RSS', 'vs naive', 'vs ceiling'];
+  const header = ['case', 'req/s', 'events/s', 'p50', 'p99', 'p99.9', 'non-2xx', 'CPU s/M ev', 'main GC ms/s', 'CPU idle', 'peak RSS', 'vs naive', 'vs ceiling'];
   const rows = report.measurements.map((m) => [
     m.label,
     whole(m.median.requestsPerSecond),
@@ -208,6 +217,7 @@ export function formatTable(report: BenchReport): string {
     m.non2xx > 0 ? `${m.non2xx} (!)` : '0',
     orDash(m.kafka?.serverCpuMicrosPerEvent ?? m.median.cpuMicrosPerEvent, (n) => n.toFixed(2)),
     orDash(m.median.mainGcMsPerSecond, (n) => n.toFixed(1)),
+    orDash(m.median.machineIdleShare, (n) => `${(100 * n).toFixed(0)} %`),
     orDash(m.peakRssMiB, (n) => `${n.toFixed(0)} MiB${m.peakRssPerCase ? '' : ' *'}`),
     ratioCell(report, m, 'vs naive'),
     ratioCell(report, m, 'vs ceiling'),

@@ -17,7 +17,7 @@ import { checkTargets } from './goals';
 import { startBroker, TopicCounter, type LocalBroker } from './kafka';
 import { caseLabel, expectedStatus, KAFKA_CONFIG, makePlan, targetNames, type Case, type Plan, type Rotation, type TargetSpec } from './plan';
 import { computeRatios, findClosed, formatTable, kafkaShortfall, summarize, summarizeRotation, writeReport, type BenchReport, type KafkaDelivery, type Run } from './report';
-import { cpuBusyShare, freePort, mainThreadGcSeconds, metricValue, scrapeMetrics, processUsage, resetPeakRss, startScriptServer, startSluice, stopServer, type ProcessUsage, type RunningServer } from './targets';
+import { cpuBusyShare, cpuTicks, freePort, idleShare, mainThreadGcSeconds, metricValue, scrapeMetrics, processUsage, resetPeakRss, startScriptServer, startSluice, stopServer, type ProcessUsage, type RunningServer } from './targets';
 import { ensureWrk, runWrk, wrkVersion, type WrkResult, type WrkSettings } from './wrk';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -132,8 +132,11 @@ async function offeredRate(c: Case, bench: Bench, probe: (rate: number) => Promi
   return share * peak;
 }
 
-/** `gcBefore`/`gcAfter`: Sluice's main-thread GC seconds around the run (null for other servers). */
-function toRun(wrk: WrkResult, eventsPerRequest: number, before: ProcessUsage | null, after: ProcessUsage | null, gcBefore: number | null, gcAfter: number | null): Run {
+/**
+ * `gcBefore`/`gcAfter`: Sluice's main-thread GC seconds around the run (null for other servers);
+ * `machineIdle`: the share of the machine's CPU time nothing used during the run.
+ */
+function toRun(wrk: WrkResult, eventsPerRequest: number, before: ProcessUsage | null, after: ProcessUsage | null, gcBefore: number | null, gcAfter: number | null, machineIdle: number | null): Run {
   const answered2xx = wrk.requests - wrk.non2xx;
   const events = wrk.requests * eventsPerRequest;
   return {
@@ -145,6 +148,7 @@ function toRun(wrk: WrkResult, eventsPerRequest: number, before: ProcessUsage | 
     socketErrors: Object.values(wrk.socketErrors).reduce((sum, count) => sum + count, 0),
     cpuMicrosPerEvent: before && after && events > 0 ? ((after.cpuSeconds - before.cpuSeconds) * 1e6) / events : null,
     mainGcMsPerSecond: gcBefore !== null && gcAfter !== null ? ((gcAfter - gcBefore) * 1000) / wrk.durationSeconds : null,
+    machineIdleShare: machineIdle,
     wrkReport: wrk.report,
   };
 }
@@ -184,9 +188,11 @@ async function measureCase(server: RunningServer, target: TargetSpec, c: Case, b
     // The GC figure comes from a /metrics scrape, itself work for the server: kept outside the CPU window.
     const gcBefore = await gcSeconds();
     const before = processUsage(pid);
+    const ticksBefore = cpuTicks();
     const wrk = await runWrk(settings(plan.measureSeconds));
+    const machineIdle = idleShare(ticksBefore, cpuTicks());
     const after = processUsage(pid);
-    runs.push(toRun(wrk, bodies.workload.eventsPerRequest, before, after, gcBefore, await gcSeconds()));
+    runs.push(toRun(wrk, bodies.workload.eventsPerRequest, before, after, gcBefore, await gcSeconds(), machineIdle));
   }
   const peakRss = processUsage(pid)?.peakRssBytes;
   const measurement = summarize(c, runs, bodies.meanBodyBytes, rate, peakRss === undefined ? null : peakRss / 2 ** 20, peakIsPerCase);

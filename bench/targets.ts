@@ -216,22 +216,33 @@ export function resetPeakRss(pid: number | undefined): boolean {
   }
 }
 
-/** Share (0..1) of all CPUs' time spent non-idle over `ms`, from /proc/stat; null where there is none. */
-export async function cpuBusyShare(ms: number): Promise<number | null> {
-  const read = (): { busy: number; total: number } | null => {
-    try {
-      const cpuLine = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0];
-      const ticks = cpuLine.trim().split(/\s+/).slice(1).map(Number);
-      const idle = ticks[3] + (ticks[4] ?? 0); // idle + iowait
-      const total = ticks.reduce((sum, n) => sum + n, 0);
-      return { busy: total - idle, total };
-    } catch {
-      return null;
-    }
-  };
-  const before = read();
-  await sleep(ms);
-  const after = read();
+/** All CPUs' time so far, in clock ticks from /proc/stat's first line: idle (idle + iowait) and total. */
+export interface CpuTicks {
+  idle: number;
+  total: number;
+}
+
+/** The machine's CPU ticks now; null where there is no /proc/stat. */
+export function cpuTicks(): CpuTicks | null {
+  try {
+    const cpuLine = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0];
+    const ticks = cpuLine.trim().split(/\s+/).slice(1).map(Number);
+    return { idle: ticks[3] + (ticks[4] ?? 0), total: ticks.reduce((sum, n) => sum + n, 0) };
+  } catch {
+    return null;
+  }
+}
+
+/** Share (0..1) of all CPUs' time left idle between two readings; null when one is missing or no tick passed. */
+export function idleShare(before: CpuTicks | null, after: CpuTicks | null): number | null {
   if (!before || !after || after.total === before.total) return null;
-  return (after.busy - before.busy) / (after.total - before.total);
+  return (after.idle - before.idle) / (after.total - before.total);
+}
+
+/** Share (0..1) of all CPUs' time spent non-idle over `ms`; null where that cannot be read. */
+export async function cpuBusyShare(ms: number): Promise<number | null> {
+  const before = cpuTicks();
+  await sleep(ms);
+  const idle = idleShare(before, cpuTicks());
+  return idle === null ? null : 1 - idle;
 }

@@ -27,6 +27,10 @@ export interface RunningSluice {
 }
 
 const DRAIN_POLL_MS = 10;
+/** A batch this big goes to a second worker at once: ~1 000 small events, a few ms of one worker's time. */
+const SPILL_BATCH_BYTES = 256 * 1024;
+/** A batch kept waiting this long by the busy worker goes to another: one worker is not keeping up. */
+const SPILL_AFTER_MS = 2;
 
 /** Wires config → sink → worker pool → coalescer → HTTP, and starts listening. */
 export async function startSluice(config: Config, log: Logger, cwd = process.cwd()): Promise<RunningSluice> {
@@ -46,6 +50,9 @@ export async function startSluice(config: Config, log: Logger, cwd = process.cwd
       maxBatchBytes: config.pool.max_batch_bytes,
       maxBatchDelayUs: config.pool.max_batch_delay_us,
       maxRunningTasks: threads * config.pool.max_tasks_per_thread,
+      primaryTasks: config.pool.max_tasks_per_thread,
+      spillBytes: SPILL_BATCH_BYTES,
+      spillAfterMs: SPILL_AFTER_MS,
     },
     pool,
   );

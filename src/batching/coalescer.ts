@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { IntakeRequest } from './request';
 
 export interface CoalescerOptions {
@@ -6,6 +7,13 @@ export interface CoalescerOptions {
   readonly maxBatchDelayUs: number;
   /** Tasks in flight at once; beyond it, the open batch keeps growing (up to the limits above). */
   readonly maxRunningTasks: number;
+  /**
+   * Tasks in flight for small, fresh batches: one worker's worth. Only a batch of at least `spillBytes`,
+   * or one that has waited `spillAfterMs`, takes one of the other task slots.
+   */
+  readonly primaryTasks: number;
+  readonly spillBytes: number;
+  readonly spillAfterMs: number;
 }
 
 export interface TaskRunner {
@@ -13,26 +21,43 @@ export interface TaskRunner {
   run(requests: IntakeRequest[], done: () => void): void;
 }
 
+interface Batch {
+  readonly requests: IntakeRequest[];
+  bytes: number;
+  /** performance.now() when its first request came. */
+  readonly since: number;
+}
+
 /**
  * Coalesces request bodies into worker tasks. A batch is sealed when it reaches the request or byte
  * limit, or at the end of the current event-loop turn (sub-millisecond delays) or after the delay;
- * while every task slot is busy the open batch keeps growing, so batches get bigger exactly when
- * the pool is the bottleneck and dispatch costs are paid per batch, never per event.
+ * while the task slots it may use are busy the open batch keeps growing, so batches get bigger exactly
+ * when the pool is the bottleneck and dispatch costs are paid per batch, never per event.
+ *
+ * Light load stays on one worker's slots (`primaryTasks`): that worker takes its next task without
+ * going to sleep, and no other worker has to be woken, which on two cores cost the HTTP thread more
+ * than the work it handed over (bench/RESULTS.md). Work that one worker cannot keep up with shows as a
+ * big batch or one kept waiting, and those spill over to the other slots.
  */
 export class Coalescer {
-  private open: IntakeRequest[] = [];
-  private openBytes = 0;
-  private readonly sealed: IntakeRequest[][] = [];
+  private open: Batch | null = null;
+  private readonly sealed: Batch[] = [];
   private running = 0;
   private timerArmed = false;
+  private spillTimer: NodeJS.Timeout | null = null;
   private readonly onDeadline = (): void => {
     this.timerArmed = false;
-    if (this.running < this.options.maxRunningTasks) this.seal();
+    this.sealIfStartable();
+  };
+  private readonly onSpillDue = (): void => {
+    this.spillTimer = null;
+    this.pump();
+    this.sealIfStartable();
   };
   private readonly onTaskDone = (): void => {
     this.running--;
-    if (this.sealed.length === 0 && this.open.length > 0) this.seal();
-    else this.pump();
+    this.pump();
+    this.sealIfStartable();
   };
 
   constructor(
@@ -41,21 +66,25 @@ export class Coalescer {
   ) {}
 
   submit(request: IntakeRequest): void {
-    this.open.push(request);
-    this.openBytes += request.body.length;
-    if (this.open.length >= this.options.maxBatchRequests || this.openBytes >= this.options.maxBatchBytes || this.options.maxBatchDelayUs === 0) {
+    const batch = (this.open ??= { requests: [], bytes: 0, since: performance.now() });
+    batch.requests.push(request);
+    batch.bytes += request.body.length;
+    const { maxBatchRequests, maxBatchBytes, maxBatchDelayUs, primaryTasks } = this.options;
+    if (batch.requests.length >= maxBatchRequests || batch.bytes >= maxBatchBytes || maxBatchDelayUs === 0) {
       this.seal();
+    } else if (this.running >= primaryTasks && this.sealed.length === 0 && this.canStart(batch)) {
+      this.seal(); // big or overdue, and a spare slot is free: no reason to wait for the turn's end
     } else if (!this.timerArmed) {
       this.timerArmed = true;
-      if (this.options.maxBatchDelayUs < 1000) setImmediate(this.onDeadline);
-      else setTimeout(this.onDeadline, Math.round(this.options.maxBatchDelayUs / 1000));
+      if (maxBatchDelayUs < 1000) setImmediate(this.onDeadline);
+      else setTimeout(this.onDeadline, Math.round(maxBatchDelayUs / 1000));
     }
   }
 
   /** Requests accepted and not yet handed to a worker. */
   get queuedRequests(): number {
-    let n = this.open.length;
-    for (const batch of this.sealed) n += batch.length;
+    let n = this.open?.requests.length ?? 0;
+    for (const batch of this.sealed) n += batch.requests.length;
     return n;
   }
 
@@ -63,19 +92,41 @@ export class Coalescer {
     return this.running;
   }
 
+  private canStart(batch: Batch): boolean {
+    const { primaryTasks, maxRunningTasks, spillBytes, spillAfterMs } = this.options;
+    if (this.running < primaryTasks) return true;
+    return this.running < maxRunningTasks && (batch.bytes >= spillBytes || performance.now() - batch.since >= spillAfterMs);
+  }
+
+  /** The open batch goes now if nothing sealed is ahead of it and it may start. */
+  private sealIfStartable(): void {
+    if (this.open !== null && this.sealed.length === 0 && this.canStart(this.open)) this.seal();
+    else this.armSpill();
+  }
+
   private seal(): void {
-    if (this.open.length === 0) return;
+    if (this.open === null) return;
     this.sealed.push(this.open);
-    this.open = [];
-    this.openBytes = 0;
+    this.open = null;
     this.pump();
   }
 
   private pump(): void {
-    while (this.running < this.options.maxRunningTasks && this.sealed.length > 0) {
-      const requests = this.sealed.shift()!;
+    while (this.sealed.length > 0 && this.canStart(this.sealed[0]!)) {
+      const batch = this.sealed.shift()!;
       this.running++;
-      this.runner.run(requests, this.onTaskDone);
+      this.runner.run(batch.requests, this.onTaskDone);
     }
+    this.armSpill();
+  }
+
+  /** A batch kept waiting while a spare slot is free gets one once it has waited `spillAfterMs`. */
+  private armSpill(): void {
+    const { primaryTasks, maxRunningTasks, spillAfterMs } = this.options;
+    if (this.spillTimer !== null || this.running < primaryTasks || this.running >= maxRunningTasks) return;
+    const waiting = this.sealed[0] ?? this.open;
+    if (waiting === null) return;
+    const dueInMs = waiting.since + spillAfterMs - performance.now();
+    this.spillTimer = setTimeout(this.onSpillDue, Math.max(1, Math.ceil(dueInMs)));
   }
 }

@@ -17,6 +17,24 @@ import { encodeTask, taskContentBytes, TaskResult, type SchemaCacheStats } from 
 const WORKER_FILE = path.resolve(__dirname, '../../workers/validate.js');
 const SCHEMA_CACHE_RESULTS = ['hit', 'negative', 'miss', 'error'] as const;
 
+type LoadBalancer = NonNullable<NonNullable<ConstructorParameters<typeof Piscina>[0]>['loadBalancer']>;
+
+/**
+ * Piscina's default hands a task to an idle worker first. This hands it to the busiest worker that
+ * still has room: the coalescer keeps light load within one worker's slots, so that worker takes its
+ * next task without going to sleep, and an idle worker is woken only for work that spilled over.
+ */
+export function busiestWithRoom(maxTasksPerWorker: number): LoadBalancer {
+  return (_task, workers) => {
+    let chosen: (typeof workers)[number] | null = null;
+    for (const worker of workers) {
+      const usage = worker.currentUsage;
+      if (usage < maxTasksPerWorker && (chosen === null || usage > chosen.currentUsage)) chosen = worker;
+    }
+    return chosen;
+  };
+}
+
 /** `auto`: one thread per core; the main thread mostly waits on I/O and uWS is cheap per byte. */
 export function threadCount(setting: Config['pool']['threads']): number {
   return setting === 'auto' ? Math.max(1, availableParallelism()) : setting;
@@ -53,6 +71,7 @@ export class WorkerPool implements TaskRunner {
       // them one at a time), so it picks that task up without going to sleep, and the main thread
       // need not wake it: at 1 event/request that wake-up was most of a task's cost on two cores.
       concurrentTasksPerWorker: config.pool.max_tasks_per_thread,
+      loadBalancer: busiestWithRoom(config.pool.max_tasks_per_thread),
       idleTimeout: Infinity,
       // Piscina's own timing histograms cost a few percent of the main thread; utilization is
       // sampled from the coalescer instead.

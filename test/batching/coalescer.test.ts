@@ -1,0 +1,140 @@
+// The coalescer (src/batching/coalescer.ts): requests become batches at the end of the event-loop turn
+// or at a limit; small batches stay within one worker's task slots, and only a big batch or one kept
+// waiting spills over to the others. And the piscina load balancer that goes with it (pool.ts).
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setImmediate as turnEnd, setTimeout as sleep } from 'node:timers/promises';
+import { Coalescer, type CoalescerOptions, type TaskRunner } from '../../src/batching/coalescer';
+import { busiestWithRoom } from '../../src/batching/pool';
+import type { IntakeRequest } from '../../src/batching/request';
+
+function request(id: number, bytes = 100): IntakeRequest {
+  return { body: Buffer.alloc(bytes), flags: 0, receivedAt: 0, requestId: `r${id}`, clientIp: '', headers: [], complete: () => undefined };
+}
+
+/** Records each task's request ids; tasks finish only when the test says so. */
+class Runner implements TaskRunner {
+  readonly tasks: string[][] = [];
+  private readonly dones: Array<() => void> = [];
+
+  run(requests: IntakeRequest[], done: () => void): void {
+    this.tasks.push(requests.map((r) => r.requestId));
+    this.dones.push(done);
+  }
+
+  finish(task: number): void {
+    this.dones[task]!();
+  }
+}
+
+const OPTIONS: CoalescerOptions = {
+  maxBatchRequests: 8,
+  maxBatchBytes: 1 << 20,
+  maxBatchDelayUs: 500,
+  maxRunningTasks: 4, // two workers of two slots
+  primaryTasks: 2,
+  spillBytes: 1000,
+  spillAfterMs: 30,
+};
+
+function setUp(options: Partial<CoalescerOptions> = {}): { coalescer: Coalescer; runner: Runner; submit: (...ids: number[]) => void } {
+  const runner = new Runner();
+  const coalescer = new Coalescer({ ...OPTIONS, ...options }, runner);
+  return { coalescer, runner, submit: (...ids) => ids.forEach((id) => coalescer.submit(request(id))) };
+}
+
+/** Requests 1 and 2 in turns of their own: two one-request tasks, both primary slots busy. */
+async function fillPrimarySlots(submit: (...ids: number[]) => void): Promise<void> {
+  submit(1);
+  await turnEnd();
+  submit(2);
+  await turnEnd();
+}
+
+describe('Coalescer', () => {
+  it('batches the requests of one event-loop turn into one task', async () => {
+    const { runner, submit } = setUp();
+    submit(1, 2, 3);
+    assert.equal(runner.tasks.length, 0, 'nothing starts before the turn ends');
+    await turnEnd();
+    assert.deepEqual(runner.tasks, [['r1', 'r2', 'r3']]);
+  });
+
+  it('seals a batch at once at max_batch_requests', () => {
+    const { runner, submit } = setUp({ maxBatchRequests: 2 });
+    submit(1, 2, 3);
+    assert.deepEqual(runner.tasks, [['r1', 'r2']]);
+  });
+
+  it('keeps small batches within the primary slots, growing the open one meanwhile', async () => {
+    const { coalescer, runner, submit } = setUp();
+    await fillPrimarySlots(submit);
+    submit(3, 4);
+    await turnEnd();
+    submit(5);
+    await turnEnd();
+    assert.deepEqual(runner.tasks, [['r1'], ['r2']], 'two spare slots stay unused for small, fresh batches');
+    assert.equal(coalescer.queuedRequests, 3);
+    runner.finish(0);
+    assert.deepEqual(runner.tasks[2], ['r3', 'r4', 'r5'], 'the grown batch goes as soon as a primary slot frees');
+    assert.equal(coalescer.runningTasks, 2);
+  });
+
+  it('spills a batch of spill_bytes to a spare slot at once', async () => {
+    const { coalescer, runner, submit } = setUp();
+    await fillPrimarySlots(submit);
+    coalescer.submit(request(3, 600));
+    assert.equal(runner.tasks.length, 2);
+    coalescer.submit(request(4, 600));
+    assert.deepEqual(runner.tasks[2], ['r3', 'r4'], 'over spillBytes (1 000) with both primary slots busy');
+    assert.equal(coalescer.runningTasks, 3);
+  });
+
+  it('spills a batch kept waiting spill_after_ms, without another request to trigger it', async () => {
+    const { runner, submit } = setUp();
+    await fillPrimarySlots(submit);
+    submit(3);
+    await turnEnd();
+    assert.equal(runner.tasks.length, 2);
+    await sleep(OPTIONS.spillAfterMs + 40);
+    assert.deepEqual(runner.tasks[2], ['r3']);
+  });
+
+  it('never runs more than max_running_tasks, and starts batches in arrival order', async () => {
+    const { coalescer, runner } = setUp({ maxBatchRequests: 1, spillBytes: 1 });
+    for (let id = 1; id <= 6; id++) coalescer.submit(request(id));
+    assert.deepEqual(runner.tasks.flat(), ['r1', 'r2', 'r3', 'r4']);
+    assert.equal(coalescer.queuedRequests, 2);
+    runner.finish(2);
+    runner.finish(0);
+    assert.deepEqual(runner.tasks.flat(), ['r1', 'r2', 'r3', 'r4', 'r5', 'r6']);
+    await turnEnd();
+  });
+
+  it('with one worker’s slots in all, never waits on a spill timer', async () => {
+    const { runner, submit } = setUp({ maxRunningTasks: 2 });
+    await fillPrimarySlots(submit);
+    submit(3);
+    await sleep(OPTIONS.spillAfterMs + 40);
+    assert.equal(runner.tasks.length, 2, 'no spare slot to spill to');
+    runner.finish(1);
+    assert.deepEqual(runner.tasks[2], ['r3']);
+  });
+});
+
+describe('busiestWithRoom (piscina load balancer)', () => {
+  const worker = (id: number, currentUsage: number) => ({ id, currentUsage }) as unknown as Parameters<ReturnType<typeof busiestWithRoom>>[1][number];
+  const pick = busiestWithRoom(2);
+  const task = {} as Parameters<typeof pick>[0];
+
+  it('gives the task to the busiest worker that still has room, so an idle one stays asleep', () => {
+    assert.equal(pick(task, [worker(1, 0), worker(2, 1)])?.id, 2);
+    assert.equal(pick(task, [worker(1, 2), worker(2, 0)])?.id, 2, 'a full worker is skipped');
+    assert.equal(pick(task, [worker(1, 0), worker(2, 0)])?.id, 1);
+  });
+
+  it('returns null when every worker is full', () => {
+    assert.equal(pick(task, [worker(1, 2), worker(2, 2)]), null);
+  });
+});

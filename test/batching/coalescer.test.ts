@@ -8,9 +8,10 @@ import { setImmediate as turnEnd, setTimeout as sleep } from 'node:timers/promis
 import { Coalescer, type CoalescerOptions, type TaskRunner } from '../../src/batching/coalescer';
 import { busiestWithRoom } from '../../src/batching/pool';
 import type { IntakeRequest } from '../../src/batching/request';
+import { FLAG_GZIP } from '../../src/batching/wire';
 
-function request(id: number, bytes = 100): IntakeRequest {
-  return { body: Buffer.alloc(bytes), flags: 0, receivedAt: 0, requestId: `r${id}`, clientIp: '', headers: [], complete: () => undefined };
+function request(id: number, bytes = 100, flags = 0): IntakeRequest {
+  return { body: Buffer.alloc(bytes), flags, receivedAt: 0, requestId: `r${id}`, clientIp: '', headers: [], complete: () => undefined };
 }
 
 /** Records each task's request ids; tasks finish only when the test says so. */
@@ -89,6 +90,13 @@ describe('Coalescer', () => {
     coalescer.submit(request(4, 600));
     assert.deepEqual(runner.tasks[2], ['r3', 'r4'], 'over spillBytes (1 000) with both primary slots busy');
     assert.equal(coalescer.runningTasks, 3);
+  });
+
+  it('counts a compressed body as the JSON it will inflate to', async () => {
+    const { runner, submit, coalescer } = setUp();
+    await fillPrimarySlots(submit);
+    coalescer.submit(request(3, 200, FLAG_GZIP));
+    assert.deepEqual(runner.tasks[2], ['r3'], '200 gzip bytes count as over spillBytes (1 000)');
   });
 
   it('spills a batch kept waiting spill_after_ms, without another request to trigger it', async () => {

@@ -63,13 +63,11 @@ export class Coalescer {
   };
   private readonly onSpillDue = (): void => {
     this.spillTimer = null;
-    this.pump();
-    this.sealIfStartable();
+    this.startWaiting();
   };
   private readonly onTaskDone = (): void => {
     this.running--;
-    this.pump();
-    this.sealIfStartable();
+    this.startWaiting();
   };
 
   constructor(
@@ -82,11 +80,13 @@ export class Coalescer {
     batch.requests.push(request);
     batch.bytes += request.body.length;
     batch.jsonBytes += request.flags & (FLAG_GZIP | FLAG_DEFLATE) ? request.body.length * COMPRESSED_WORK_FACTOR : request.body.length;
-    const { maxBatchRequests, maxBatchBytes, maxBatchDelayUs, primaryTasks } = this.options;
+    const { maxBatchRequests, maxBatchBytes, maxBatchDelayUs, primaryTasks, maxRunningTasks, spillBytes } = this.options;
     if (batch.requests.length >= maxBatchRequests || batch.bytes >= maxBatchBytes || maxBatchDelayUs === 0) {
       this.seal();
-    } else if (this.running >= primaryTasks && this.sealed.length === 0 && this.canStart(batch)) {
-      this.seal(); // big or overdue, and a spare slot is free: no reason to wait for the turn's end
+    } else if (batch.jsonBytes >= spillBytes && this.running >= primaryTasks && this.running < maxRunningTasks && this.sealed.length === 0) {
+      // Big, and a spare slot is free: no reason to wait for the turn's end. (An overdue batch needs no
+      // check per request: its spill timer is armed.)
+      this.seal();
     } else if (!this.timerArmed) {
       this.timerArmed = true;
       if (maxBatchDelayUs < 1000) setImmediate(this.onDeadline);
@@ -109,6 +109,12 @@ export class Coalescer {
     const { primaryTasks, maxRunningTasks, spillBytes, spillAfterMs } = this.options;
     if (this.running < primaryTasks) return true;
     return this.running < maxRunningTasks && (batch.jsonBytes >= spillBytes || performance.now() - batch.since >= spillAfterMs);
+  }
+
+  /** A slot freed or a spill fell due: start the sealed batches that may, then the open one. */
+  private startWaiting(): void {
+    this.pump();
+    this.sealIfStartable();
   }
 
   /** The open batch goes now if nothing sealed is ahead of it and it may start. */

@@ -27,9 +27,13 @@ type LoadBalancer = NonNullable<NonNullable<ConstructorParameters<typeof Piscina
 export function busiestWithRoom(maxTasksPerWorker: number): LoadBalancer {
   return (_task, workers) => {
     let chosen: (typeof workers)[number] | null = null;
+    let chosenUsage = -1;
     for (const worker of workers) {
       const usage = worker.currentUsage;
-      if (usage < maxTasksPerWorker && (chosen === null || usage > chosen.currentUsage)) chosen = worker;
+      if (usage < maxTasksPerWorker && usage > chosenUsage) {
+        chosen = worker;
+        chosenUsage = usage;
+      }
     }
     return chosen;
   };

@@ -187,19 +187,40 @@ function clockTicks(): number {
   return clockTicksPerSecond;
 }
 
+/** User + system CPU seconds from a /proc `stat` line (a process's or one thread's). */
+function statCpuSeconds(stat: string): number {
+  // Fields after the parenthesised command name (which may contain spaces): utime is 14th, stime 15th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks();
+}
+
 export function processUsage(pid: number | undefined): ProcessUsage | null {
   if (pid === undefined) return null;
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the parenthesised command name (which may contain spaces): utime is 14th, stime 15th.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / clockTicks();
+    const cpuSeconds = statCpuSeconds(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const peakKiB = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN);
     return { cpuSeconds, peakRssBytes: peakKiB * 1024 };
   } catch {
     return null;
   }
+}
+
+/**
+ * CPU seconds of each thread of a process, keyed by thread id, with the thread's name (`comm`:
+ * librdkafka names its threads `rdk:…`). A thread that has exited is missing, with its time.
+ */
+export function threadCpuSeconds(pid: number): Map<number, { name: string; cpuSeconds: number }> {
+  const threads = new Map<number, { name: string; cpuSeconds: number }>();
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      threads.set(Number(tid), { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), cpuSeconds: statCpuSeconds(stat) });
+    } catch {
+      // the thread exited between the listing and the read
+    }
+  }
+  return threads;
 }
 
 /**

@@ -1,7 +1,7 @@
 // What node-rdkafka alone costs per message, with Sluice's guaranteed producer settings and nothing
 // else in the process: produce() every message (~250 bytes, distinct), take every delivery report, and
 // report the CPU per message of this process and of the broker. The process's share is split by thread:
-// the JS thread (produce() and the delivery reports node-rdkafka turns into JS objects and callbacks, the
+// the main JS thread (produce() and the delivery reports node-rdkafka turns into JS objects and callbacks, the
 // part that runs on Sluice's HTTP thread), librdkafka's own threads (batching, lz4, sockets), and the rest.
 // With Sluice's own per-event cost (the null sink), this bounds what Kafka guaranteed can reach on two
 // cores shared with the broker.
@@ -13,14 +13,14 @@ import * as path from 'node:path';
 import type * as Rdkafka from 'node-rdkafka';
 import { stopChildrenOnSignal } from './children';
 import { startBroker, TopicCounter } from './kafka';
-import { processUsage, threadCpuSeconds } from './targets';
+import { cpuByThread, processUsage, threadCpuSeconds, type ThreadCpu } from './targets';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const TOPIC = 'bench.kafka-cost';
 /** Kept below librdkafka's queue (Sluice sets queue.buffering.max.messages 100 000). */
 const IN_FLIGHT = 50_000;
 
-async function produceAll(bootstrap: string, messages: number, lingerMs: number): Promise<{ seconds: number; failed: number; threads: ReturnType<typeof threadCpuSeconds> }> {
+async function produceAll(bootstrap: string, messages: number, lingerMs: number): Promise<{ seconds: number; failed: number; threads: ThreadCpu }> {
   const rdkafka = require('node-rdkafka') as typeof Rdkafka;
   const producer = new rdkafka.Producer(
     { 'bootstrap.servers': bootstrap, 'enable.idempotence': true, 'compression.codec': 'lz4', 'linger.ms': lingerMs, 'queue.buffering.max.messages': 100_000, dr_cb: true } as Rdkafka.ProducerGlobalConfig,
@@ -55,18 +55,6 @@ async function produceAll(bootstrap: string, messages: number, lingerMs: number)
   return { seconds, failed, threads };
 }
 
-type ThreadGroup = 'js' | 'librdkafka' | 'other';
-
-/** CPU seconds per thread group of this process between two readings of threadCpuSeconds. */
-function cpuByThreadGroup(before: ReturnType<typeof threadCpuSeconds>, after: ReturnType<typeof threadCpuSeconds>): Record<ThreadGroup, number> {
-  const groups: Record<ThreadGroup, number> = { js: 0, librdkafka: 0, other: 0 };
-  for (const [tid, thread] of after) {
-    const group: ThreadGroup = tid === process.pid ? 'js' : thread.name.startsWith('rdk:') ? 'librdkafka' : 'other';
-    groups[group] += thread.cpuSeconds - (before.get(tid)?.cpuSeconds ?? 0);
-  }
-  return groups;
-}
-
 async function main(): Promise<void> {
   const messages = Number(process.argv[2] ?? 1_000_000);
   const lingerMs = Number(process.argv[3] ?? 1);
@@ -81,7 +69,7 @@ async function main(): Promise<void> {
     const brokerBefore = processUsage(broker.pid ?? undefined);
     const { seconds, failed, threads } = await produceAll(broker.bootstrap, messages, lingerMs);
     const used = process.cpuUsage(self);
-    const byThread = cpuByThreadGroup(threadsBefore, threads);
+    const byThread = cpuByThread(process.pid, threadsBefore, threads);
     const brokerAfter = processUsage(broker.pid ?? undefined);
     const inTopic = (await counter.count(TOPIC, partitions)) - before;
     await counter.disconnect();
@@ -96,7 +84,7 @@ async function main(): Promise<void> {
           seconds: Math.round(seconds * 100) / 100,
           messages_per_second: Math.round(messages / seconds),
           client_cpu_us_per_message: perMessage(used.user + used.system),
-          client_cpu_us_per_message_by_thread: { js: perMessage(byThread.js * 1e6), librdkafka: perMessage(byThread.librdkafka * 1e6), other: perMessage(byThread.other * 1e6) },
+          client_cpu_us_per_message_by_thread: { main: perMessage(byThread.main * 1e6), librdkafka: perMessage(byThread.librdkafka * 1e6), other: perMessage(byThread.other * 1e6) },
           broker_cpu_us_per_message: brokerBefore && brokerAfter ? perMessage((brokerAfter.cpuSeconds - brokerBefore.cpuSeconds) * 1e6) : null,
         },
         null,

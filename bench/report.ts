@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { WORKLOADS, type WorkloadId } from './bodies';
 import { caseLabel, type Case } from './plan';
 import type { WrkResult } from './wrk';
+import type { CpuByThread } from './targets';
 
 /** One measured wrk run. */
 export interface Run {
@@ -69,6 +70,11 @@ export interface KafkaDelivery {
   brokerCpuMicrosPerEvent: number | null;
   /** Sluice's CPU per event in Kafka, up to the moment the topic last grew (so hasty produce work counts). */
   serverCpuMicrosPerEvent: number | null;
+  /**
+   * The same split by thread: the HTTP thread (node-rdkafka's produce() calls and delivery reports run
+   * there), librdkafka's own threads, and the rest (the workers, V8's and libuv's helpers).
+   */
+  serverCpuMicrosPerEventByThread: CpuByThread | null;
 }
 
 export interface Failure {
@@ -241,10 +247,15 @@ function formatKafka(report: BenchReport): string[] {
           : 'all there';
     return (
       `  ${m.label}: ${whole(k.acknowledgedEvents)} acknowledged (${k.status}), ${whole(k.producedEvents)} in Kafka, ${verdict}; ` +
-      `last one ${k.drainSeconds.toFixed(1)} s after the run; broker CPU ${orDash(k.brokerCpuMicrosPerEvent, (n) => `${n.toFixed(2)} µs/event`)}`
+      `last one ${k.drainSeconds.toFixed(1)} s after the run; CPU µs/event: broker ${orDash(k.brokerCpuMicrosPerEvent, (n) => n.toFixed(2))}, ` +
+      `Sluice ${orDash(k.serverCpuMicrosPerEvent, (n) => n.toFixed(2))}${byThreadText(k.serverCpuMicrosPerEventByThread)}`
     );
   });
   return ['', `Kafka topic ${report.kafka?.topic ?? ''}, events added during each case (high watermarks, counted once Sluice has nothing in flight):`, ...lines];
+}
+
+function byThreadText(split: CpuByThread | null): string {
+  return split ? ` (HTTP thread ${split.main.toFixed(2)}, librdkafka ${split.librdkafka.toFixed(2)}, workers and the rest ${split.other.toFixed(2)})` : '';
 }
 
 function formatRotation(report: BenchReport): string[] {

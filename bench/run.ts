@@ -17,7 +17,7 @@ import { checkTargets } from './goals';
 import { startBroker, TopicCounter, type LocalBroker } from './kafka';
 import { caseLabel, expectedStatus, KAFKA_CONFIG, makePlan, targetNames, type Case, type Plan, type Rotation, type TargetSpec } from './plan';
 import { computeRatios, findClosed, formatTable, kafkaShortfall, summarize, summarizeRotation, writeReport, type BenchReport, type KafkaDelivery, type Run } from './report';
-import { cpuBusyShare, cpuTicks, freePort, idleShare, mainThreadGcSeconds, metricValue, scrapeMetrics, processUsage, resetPeakRss, startScriptServer, startSluice, stopServer, type ProcessUsage, type RunningServer } from './targets';
+import { cpuBusyShare, cpuByThread, cpuTicks, freePort, idleShare, mainThreadGcSeconds, metricValue, scrapeMetrics, processUsage, resetPeakRss, startScriptServer, startSluice, stopServer, threadCpuSeconds, type ProcessUsage, type RunningServer, type ThreadCpu } from './targets';
 import { ensureWrk, runWrk, wrkVersion, type WrkResult, type WrkSettings } from './wrk';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -182,7 +182,7 @@ async function measureCase(server: RunningServer, target: TargetSpec, c: Case, b
   const gcSeconds = (): Promise<number | null> => (target.kind === 'sluice' ? mainThreadGcSeconds(server) : Promise.resolve(null));
   // Kafka: the count before is taken once the warm-up's events (hasty ones come after their 202) are in.
   const countBefore = kafka ? await kafka.counter.settle(KAFKA_TOPIC, kafka.partitions, idle, () => undefined) : null;
-  const spanStart = { server: processUsage(pid), broker: processUsage(kafka?.broker.pid ?? undefined) };
+  const spanStart = kafkaSpan(pid, kafka);
   const runs: Run[] = [];
   for (let i = 0; i < plan.repetitions; i++) {
     // The GC figure comes from a /metrics scrape, itself work for the server: kept outside the CPU window.
@@ -198,17 +198,22 @@ async function measureCase(server: RunningServer, target: TargetSpec, c: Case, b
   const measurement = summarize(c, runs, bodies.meanBodyBytes, rate, peakRss === undefined ? null : peakRss / 2 ** 20, peakIsPerCase);
   if (kafka && countBefore) {
     // The span's end is when the topic last grew, so a hasty run's produce work after its 202s counts too.
-    let spanEnd = { server: processUsage(pid), broker: processUsage(kafka.broker.pid ?? undefined) };
+    let spanEnd = kafkaSpan(pid, kafka);
     const countAfter = await kafka.counter.settle(KAFKA_TOPIC, kafka.partitions, idle, () => {
-      spanEnd = { server: processUsage(pid), broker: processUsage(kafka.broker.pid ?? undefined) };
+      spanEnd = kafkaSpan(pid, kafka);
     });
-    measurement.kafka = kafkaDelivery(target, countBefore.total, countAfter, measurement.eventsPerRequest, runs, spanStart, spanEnd);
+    measurement.kafka = kafkaDelivery(target, countBefore.total, countAfter, measurement.eventsPerRequest, runs, pid, spanStart, spanEnd);
   }
   report.measurements.push(measurement);
   warnAbout(measurement, server);
 }
 
-type Span = { server: ProcessUsage | null; broker: ProcessUsage | null };
+type Span = { server: ProcessUsage | null; serverThreads: ThreadCpu | null; broker: ProcessUsage | null };
+
+function kafkaSpan(pid: number | undefined, kafka: KafkaSetup | null): Span {
+  const serverThreads = kafka && pid !== undefined ? threadCpuSeconds(pid) : null;
+  return { server: processUsage(pid), serverThreads, broker: processUsage(kafka?.broker.pid ?? undefined) };
+}
 
 function kafkaDelivery(
   target: TargetSpec,
@@ -216,12 +221,15 @@ function kafkaDelivery(
   after: { total: number; settled: boolean; lastChangeAfterMs: number },
   eventsPerRequest: number,
   runs: Run[],
+  pid: number | undefined,
   start: Span,
   end: Span,
 ): KafkaDelivery {
   const producedEvents = after.total - before;
   const cpuPerEvent = (a: ProcessUsage | null, b: ProcessUsage | null): number | null =>
     a && b && producedEvents > 0 ? ((b.cpuSeconds - a.cpuSeconds) * 1e6) / producedEvents : null;
+  const byThread = pid !== undefined && start.serverThreads && end.serverThreads && producedEvents > 0 ? cpuByThread(pid, start.serverThreads, end.serverThreads) : null;
+  const perEvent = (seconds: number): number => (seconds * 1e6) / producedEvents;
   return {
     topic: KAFKA_TOPIC,
     status: target.accepted,
@@ -231,6 +239,7 @@ function kafkaDelivery(
     drainSeconds: after.lastChangeAfterMs / 1000,
     brokerCpuMicrosPerEvent: cpuPerEvent(start.broker, end.broker),
     serverCpuMicrosPerEvent: cpuPerEvent(start.server, end.server),
+    serverCpuMicrosPerEventByThread: byThread && { main: perEvent(byThread.main), librdkafka: perEvent(byThread.librdkafka), other: perEvent(byThread.other) },
   };
 }
 

@@ -210,8 +210,10 @@ export function processUsage(pid: number | undefined): ProcessUsage | null {
  * CPU seconds of each thread of a process, keyed by thread id, with the thread's name (`comm`:
  * librdkafka names its threads `rdk:…`). A thread that has exited is missing, with its time.
  */
-export function threadCpuSeconds(pid: number): Map<number, { name: string; cpuSeconds: number }> {
-  const threads = new Map<number, { name: string; cpuSeconds: number }>();
+export type ThreadCpu = Map<number, { name: string; cpuSeconds: number }>;
+
+export function threadCpuSeconds(pid: number): ThreadCpu {
+  const threads: ThreadCpu = new Map();
   for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
     try {
       const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
@@ -221,6 +223,23 @@ export function threadCpuSeconds(pid: number): Map<number, { name: string; cpuSe
     }
   }
   return threads;
+}
+
+/** A process's CPU by kind of thread: its main (JS, for Sluice the HTTP) thread, librdkafka's, the rest. */
+export interface CpuByThread {
+  main: number;
+  librdkafka: number;
+  other: number;
+}
+
+/** The CPU seconds each kind of thread of process `pid` used between two readings of threadCpuSeconds. */
+export function cpuByThread(pid: number, before: ThreadCpu, after: ThreadCpu): CpuByThread {
+  const groups: CpuByThread = { main: 0, librdkafka: 0, other: 0 };
+  for (const [tid, thread] of after) {
+    const group: keyof CpuByThread = tid === pid ? 'main' : thread.name.startsWith('rdk:') ? 'librdkafka' : 'other';
+    groups[group] += thread.cpuSeconds - (before.get(tid)?.cpuSeconds ?? 0);
+  }
+  return groups;
 }
 
 /**

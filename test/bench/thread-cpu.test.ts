@@ -1,10 +1,13 @@
-// bench/targets.ts threadCpuSeconds: the per-thread CPU split kafka-cost.ts reports (the JS thread
-// against librdkafka's threads), read from /proc/<pid>/task.
+// The per-thread CPU split of the Kafka figures (bench/targets.ts threadCpuSeconds and cpuByThread):
+// the HTTP thread, where node-rdkafka's produce() calls and delivery reports run, against librdkafka's
+// threads and the rest. kafka-cost.ts reports it for node-rdkafka alone, the bench for each Kafka case.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { threadCpuSeconds } from '../../bench/targets';
+import { makePlan } from '../../bench/plan';
+import { formatTable, summarize, type BenchReport, type Run } from '../../bench/report';
+import { cpuByThread, threadCpuSeconds, type ThreadCpu } from '../../bench/targets';
 
 function spin(ms: number): void {
   const until = Date.now() + ms;
@@ -34,5 +37,43 @@ describe('bench per-thread CPU', () => {
     assert.ok(main.cpuSeconds - before.get(process.pid)!.cpuSeconds >= 0.03, 'the main thread spun for 60 ms');
     const busiestOther = Math.max(...grown.filter((t) => t.tid !== process.pid).map((t) => t.by));
     assert.ok(busiestOther >= 0.08, `a worker thread spun for 150 ms; the busiest other thread shows ${busiestOther} s`);
+  });
+
+  it('groups the main thread, librdkafka’s rdk: threads and the rest; a thread new since the first reading counts whole', () => {
+    const before: ThreadCpu = new Map([
+      [100, { name: 'node', cpuSeconds: 1 }],
+      [101, { name: 'rdk:broker1', cpuSeconds: 0.5 }],
+      [102, { name: 'node', cpuSeconds: 2 }],
+    ]);
+    const after: ThreadCpu = new Map([
+      [100, { name: 'node', cpuSeconds: 1.25 }],
+      [101, { name: 'rdk:broker1', cpuSeconds: 0.75 }],
+      [102, { name: 'node', cpuSeconds: 3 }],
+      [103, { name: 'rdk:main', cpuSeconds: 0.125 }],
+    ]);
+    assert.deepEqual(cpuByThread(100, before, after), { main: 0.25, librdkafka: 0.375, other: 1 });
+  });
+
+  it('prints the split in the Kafka accounting lines', () => {
+    const c = makePlan(true, ['kafka']).cases.find((x) => x.target === 'kafka')!;
+    const latencyMs = { mean: 1, max: 2, p50: 1, p90: 1, p99: 2, p99_9: 2 };
+    const run: Run = { requestsPerSecond: 100, eventsPerSecond: 5000, latencyMs, requests: 400, non2xx: 0, socketErrors: 0, cpuMicrosPerEvent: 11, mainGcMsPerSecond: null, machineIdleShare: null, wrkReport: '' };
+    const m = summarize(c, [run], 12_500, null, 200, true);
+    m.kafka = {
+      topic: 'test.event',
+      status: 201,
+      acknowledgedEvents: 20_000,
+      producedEvents: 20_000,
+      settled: true,
+      drainSeconds: 0,
+      brokerCpuMicrosPerEvent: 2.1,
+      serverCpuMicrosPerEvent: 11.1,
+      serverCpuMicrosPerEventByThread: { main: 5.5, librdkafka: 1.25, other: 4.35 },
+    };
+    const report = { measurements: [m], ratios: [], targets: [], failures: [], rotation: null, kafka: { topic: 'test.event' } } as unknown as BenchReport;
+    const line = formatTable(report).split('\n').find((l) => l.includes('in Kafka'));
+    assert.ok(line, 'a Kafka accounting line');
+    assert.match(line, /all there/);
+    assert.match(line, /broker 2\.10, Sluice 11\.10 \(HTTP thread 5\.50, librdkafka 1\.25, workers and the rest 4\.35\)/);
   });
 });

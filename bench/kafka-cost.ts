@@ -1,8 +1,9 @@
 // What node-rdkafka alone costs per message, with Sluice's guaranteed producer settings and nothing
 // else in the process: produce() every message (~250 bytes, distinct), take every delivery report, and
 // report the CPU per message of this process and of the broker. The process's share is split by thread:
-// the main JS thread (produce() and the delivery reports node-rdkafka turns into JS objects and callbacks, the
-// part that runs on Sluice's HTTP thread), librdkafka's own threads (batching, lz4, sockets), and the rest.
+// the main JS thread (produce() and the delivery reports node-rdkafka turns into JS objects and
+// callbacks: in Sluice, that runs on the HTTP thread), librdkafka's own threads (batching, lz4,
+// sockets), and the rest.
 // With Sluice's own per-event cost (the null sink), this bounds what Kafka guaranteed can reach on two
 // cores shared with the broker.
 //
@@ -50,7 +51,7 @@ async function produceAll(bootstrap: string, messages: number, lingerMs: number)
     sendMore();
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const threads = threadCpuSeconds(process.pid); // before disconnect() ends librdkafka's threads
+  const threads = threadCpuSeconds(process.pid)!; // before disconnect() ends librdkafka's threads
   await new Promise<void>((resolve) => producer.disconnect(5_000, () => resolve()));
   return { seconds, failed, threads };
 }
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
     const partitions = await counter.partitions(TOPIC);
     const before = await counter.count(TOPIC, partitions);
     const self = process.cpuUsage();
-    const threadsBefore = threadCpuSeconds(process.pid);
+    const threadsBefore = threadCpuSeconds(process.pid)!; // this process: always there
     const brokerBefore = processUsage(broker.pid ?? undefined);
     const { seconds, failed, threads } = await produceAll(broker.bootstrap, messages, lingerMs);
     const used = process.cpuUsage(self);

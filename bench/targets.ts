@@ -206,15 +206,22 @@ export function processUsage(pid: number | undefined): ProcessUsage | null {
   }
 }
 
-/**
- * CPU seconds of each thread of a process, keyed by thread id, with the thread's name (`comm`:
- * librdkafka names its threads `rdk:…`). A thread that has exited is missing, with its time.
- */
+/** Per thread id: the thread's name (`comm`; librdkafka names its threads `rdk:…`) and its CPU seconds. */
 export type ThreadCpu = Map<number, { name: string; cpuSeconds: number }>;
 
-export function threadCpuSeconds(pid: number): ThreadCpu {
+/**
+ * The CPU seconds of each thread of a process; null when the process is gone. A thread that has
+ * exited is missing, and so is its time.
+ */
+export function threadCpuSeconds(pid: number): ThreadCpu | null {
+  let tids: string[];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return null;
+  }
   const threads: ThreadCpu = new Map();
-  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+  for (const tid of tids) {
     try {
       const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       threads.set(Number(tid), { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), cpuSeconds: statCpuSeconds(stat) });

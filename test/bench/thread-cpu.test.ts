@@ -22,10 +22,10 @@ describe('bench per-thread CPU', () => {
       { eval: true },
     );
     await new Promise((resolve) => worker.once('online', resolve));
-    const before = threadCpuSeconds(process.pid);
+    const before = threadCpuSeconds(process.pid)!;
     await new Promise((resolve) => worker.once('message', resolve));
     spin(60);
-    const after = threadCpuSeconds(process.pid);
+    const after = threadCpuSeconds(process.pid)!;
     worker.postMessage('exit');
     await new Promise((resolve) => worker.once('exit', resolve));
 
@@ -37,6 +37,10 @@ describe('bench per-thread CPU', () => {
     assert.ok(main.cpuSeconds - before.get(process.pid)!.cpuSeconds >= 0.03, 'the main thread spun for 60 ms');
     const busiestOther = Math.max(...grown.filter((t) => t.tid !== process.pid).map((t) => t.by));
     assert.ok(busiestOther >= 0.08, `a worker thread spun for 150 ms; the busiest other thread shows ${busiestOther} s`);
+  });
+
+  it('is null for a process that is gone', () => {
+    assert.equal(threadCpuSeconds(2 ** 22 + 1), null, 'above the largest pid Linux hands out');
   });
 
   it('groups the main thread, librdkafka’s rdk: threads and the rest; a thread new since the first reading counts whole', () => {

@@ -226,10 +226,9 @@ function kafkaDelivery(
   end: Span,
 ): KafkaDelivery {
   const producedEvents = after.total - before;
-  const cpuPerEvent = (a: ProcessUsage | null, b: ProcessUsage | null): number | null =>
-    a && b && producedEvents > 0 ? ((b.cpuSeconds - a.cpuSeconds) * 1e6) / producedEvents : null;
-  const byThread = pid !== undefined && start.serverThreads && end.serverThreads && producedEvents > 0 ? cpuByThread(pid, start.serverThreads, end.serverThreads) : null;
   const perEvent = (seconds: number): number => (seconds * 1e6) / producedEvents;
+  const cpuPerEvent = (a: ProcessUsage | null, b: ProcessUsage | null): number | null => (a && b && producedEvents > 0 ? perEvent(b.cpuSeconds - a.cpuSeconds) : null);
+  const byThread = pid !== undefined && start.serverThreads && end.serverThreads && producedEvents > 0 ? cpuByThread(pid, start.serverThreads, end.serverThreads) : null;
   return {
     topic: KAFKA_TOPIC,
     status: target.accepted,

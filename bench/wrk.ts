@@ -24,6 +24,8 @@ export interface WrkResult {
   requestsPerSecond: number;
   /** True when the latencies are the open loop's, measured from each request's due time. */
   openLoop: boolean;
+  /** Responses whose latency was taken: in an open loop, those paired with their due time by X-Request-ID. */
+  timedResponses: number;
   /** Responses with status >= 400, as wrk counts them (its "Non-2xx or 3xx responses"). */
   non2xx: number;
   socketErrors: { connect: number; read: number; write: number; timeout: number };
@@ -37,7 +39,7 @@ interface LuaResult {
   duration_us: number;
   open_loop: boolean;
   errors: { connect: number; read: number; write: number; status: number; timeout: number };
-  latency_us: { mean: number; max: number; p50: number; p90: number; p99: number; p99_9: number };
+  latency_us: { count: number; mean: number; max: number; p50: number; p90: number; p99: number; p99_9: number };
 }
 
 /** wrk must be there; installed once from Debian if it is not, else an error that says what to do. */
@@ -88,6 +90,7 @@ export function parseWrkOutput(output: string): WrkResult {
     durationSeconds,
     requestsPerSecond: lua.requests / durationSeconds,
     openLoop: lua.open_loop,
+    timedResponses: lua.latency_us.count,
     non2xx: lua.errors.status,
     socketErrors: { connect: lua.errors.connect, read: lua.errors.read, write: lua.errors.write, timeout: lua.errors.timeout },
     latencyMs: {

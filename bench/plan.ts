@@ -84,6 +84,8 @@ function allTargets(): TargetSpec[] {
     // The ceiling again, after sluice: the open loop at sluice's rates, i.e. what the generator, the
     // machine and bare uWS alone add to the latency at the same arrival rate.
     { name: 'ceiling-open', kind: 'ceiling', kafka: false, accepted: 201 },
+    // The bare split at sluice's 80 % rate: what DESIGN.md §1's thread split alone adds to the latency.
+    { name: 'bare-split-open', kind: 'bare-split', kafka: false, accepted: 201 },
     ...scalingThreads().map((threads): TargetSpec => ({ name: `sluice-${threads}t`, kind: 'sluice', config: NULL_CONFIG, env: { SLUICE_POOL_THREADS: String(threads) }, kafka: false, accepted: 201 })),
     { name: 'sluice-file', kind: 'sluice', config: FILE_CONFIG, kafka: false, accepted: 201 },
     { name: 'kafka', kind: 'sluice', config: KAFKA_CONFIG, kafka: true, accepted: 201 },
@@ -111,6 +113,7 @@ function defaultCases(): Case[] {
       open('sluice', 'trivial50', share, { target: 'sluice', workload: 'trivial50', connections: 100 }),
     ]),
     ...[0.5, 0.8].map((share) => open('ceiling-open', 'trivial1', share, { target: 'sluice', workload: 'trivial1', connections: 100 })),
+    open('bare-split-open', 'trivial1', 0.8, { target: 'sluice', workload: 'trivial1', connections: 100 }),
     ...scalingThreads().flatMap((threads) => [closed(`sluice-${threads}t`, 'trivial1'), closed(`sluice-${threads}t`, 'trivial50')]),
     closed('sluice-file', 'trivial1'),
     closed('sluice-file', 'trivial50'),

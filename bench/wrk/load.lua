@@ -1,6 +1,6 @@
 -- wrk script for bench/run.ts: POSTs bodies taken in turn from a pool file, so every request in a row
--- carries different bytes. Closed-loop requests are formatted once per thread in init(), which keeps
--- request() to a table lookup: the load generator shares the machine with the server under test.
+-- carries different bytes. Requests are formatted once per thread in init(), which keeps request() to
+-- a table lookup: the load generator shares the machine with the server under test.
 --
 -- Usage: wrk ... -s bench/wrk/load.lua <url> -- <pool file> <content-encoding or -> [<requests/s per wrk thread>]
 --
@@ -89,8 +89,8 @@ local function claim_slot()
   return slot
 end
 
--- The open loop's requests and their X-Request-ID values, by body.
-local open_requests, request_ids = {}, {}
+-- The open loop's X-Request-ID values, by body (each is in its body's request).
+local request_ids = {}
 
 -- wrk can take a request from request() and not send it (seen with a connection's first request), so
 -- an id can be taken and never answered. Such an id is free again after this long; a real answer that
@@ -122,7 +122,7 @@ local function open_loop_request()
   end
   local index = take_idle_body(now)
   sent_at[request_ids[index]] = slot < now and slot or now
-  return open_requests[index]
+  return requests[index]
 end
 
 -- wrk's timers have millisecond resolution: wait whole ms and send up to 1 ms early rather than late
@@ -156,23 +156,22 @@ function init(args)
   end
   bodies = read_pool(file_name)
   next_body = ((thread_index or 0) * 7919) % #bodies + 1
+  local id_prefix = rate and "t" .. (thread_index or 0) .. "-"
   for index, body in ipairs(bodies) do
-    requests[index] = wrk.format("POST", nil, headers, body)
+    local request_headers = {}
+    for name, value in pairs(headers) do
+      request_headers[name] = value
+    end
+    if id_prefix then
+      request_ids[index] = id_prefix .. index
+      request_headers["X-Request-ID"] = request_ids[index]
+    end
+    requests[index] = wrk.format("POST", nil, request_headers, body)
   end
   if rate then
     -- wrk asks each thread's script for delay() and response() after init(), so defining them here
     -- switches the loop; the closed loop keeps wrk's cheaper path without them.
     interval_us = 1000000 / rate
-    local id_prefix = "t" .. (thread_index or 0) .. "-"
-    for index, body in ipairs(bodies) do
-      local id = id_prefix .. index
-      local open_headers = { ["X-Request-ID"] = id }
-      for name, value in pairs(headers) do
-        open_headers[name] = value
-      end
-      request_ids[index] = id
-      open_requests[index] = wrk.format("POST", nil, open_headers, body)
-    end
     request, delay, response = open_loop_request, open_loop_delay, open_loop_response
   end
 end

@@ -102,6 +102,9 @@ function defaultCases(): Case[] {
     closed('ceiling', 'trivial1'),
     closed('ceiling', 'trivial50'),
     closed('ceiling', 'trivial1', 1000),
+    // The p99 target's own terms applied to bare uWS: a fixed arrival rate at 50 and 80 % of the
+    // ceiling's peak. What the machine and the generator allow any server at that load.
+    ...[0.5, 0.8].map((share) => open('ceiling', 'trivial1', share, { target: 'ceiling', workload: 'trivial1', connections: 100 })),
     closed('bare-split', 'trivial1'),
     closed('bare-split', 'trivial50'),
     ...everyWorkload.map((workload) => closed('naive', workload)),

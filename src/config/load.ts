@@ -43,7 +43,22 @@ function validateConfig(doc: Record<string, unknown>, source: string): Config {
   const validate = ajv.compile(configSchema);
   if (!validate(doc)) throw new ConfigError(`invalid config ${source}:\n${describeErrors(validate.errors ?? [])}`);
   checkFieldPaths(doc);
+  checkLimits(doc);
   return deepFreeze(doc) as unknown as Config;
+}
+
+/**
+ * A body larger than the in-flight budget but within max_body_bytes could never be admitted: it would
+ * be answered 503 with Retry-After on every retry, on an idle server, instead of 413.
+ */
+function checkLimits(doc: Record<string, unknown>): void {
+  const { max_body_bytes: body, max_inflight_bytes: inflight } = doc.limits as { max_body_bytes: number; max_inflight_bytes: number };
+  if (inflight < body) {
+    throw new ConfigError(
+      `invalid config: limits.max_inflight_bytes (${inflight}) is smaller than limits.max_body_bytes (${body}); ` +
+        'a body between the two could never be admitted and would get 503 on every retry',
+    );
+  }
 }
 
 const FORBIDDEN_SEGMENT = /(^|\.)(__proto__|constructor|prototype)(\.|$)/;

@@ -27,6 +27,15 @@ describe('§3 configuration', () => {
     it('a wrong type stops the start with a message naming the key', async () => {
       await assert.rejects(startSluice({ config: { limits: { max_body_bytes: 'lots' } } }), /max_body_bytes/);
     });
+
+    it('an in-flight budget smaller than the largest body stops the start, naming both limits', async () => {
+      // A start that wrongly succeeds is stopped, so the failure is this assertion, not a server left running.
+      const started = startSluice({ config: { limits: { max_body_bytes: 2048, max_inflight_bytes: 1024 } } }).then((s) => s.stop());
+      await assert.rejects(
+        started,
+        /limits\.max_inflight_bytes \(1024\) is smaller than limits\.max_body_bytes \(2048\)/,
+      );
+    });
   });
 
   describe('environment overrides', () => {

@@ -22,6 +22,8 @@ const EVENT_FILLER = 'x'.repeat(4000);
 const BODY_BYTES = Buffer.byteLength(JSON.stringify(Array.from({ length: EVENTS_PER_BODY }, () => testEvent({ test: EVENT_FILLER }))));
 const CAPACITY = 4;
 const MAX_INFLIGHT_BYTES = CAPACITY * BODY_BYTES + Math.floor(BODY_BYTES / 2);
+/** The largest body allowed is the whole budget: a limit above it could never be admitted. */
+const LIMITS = { max_body_bytes: MAX_INFLIGHT_BYTES, max_inflight_bytes: MAX_INFLIGHT_BYTES };
 const CLIENTS = 3 * CAPACITY;
 const LOAD_MS = 5000;
 const SAMPLE_MS = 20;
@@ -99,7 +101,7 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 describe('overload at 3× what the in-flight limit admits', { timeout: 60_000 }, () => {
-  const s = useSluice({ config: { limits: { max_inflight_bytes: MAX_INFLIGHT_BYTES } } });
+  const s = useSluice({ config: { limits: LIMITS } });
 
   it('sheds the excess with fast 503 + Retry-After, stays under the limit, and recovers', async (t) => {
     // Warm the workers (schema compiled, JIT) so the baseline RSS is the server at rest, not at birth.
@@ -176,7 +178,7 @@ function partUpload(port: number, headers: Record<string, string | number>, part
 }
 
 describe('overload: bodies still arriving count against the in-flight limit', { timeout: 30_000 }, () => {
-  const s = useSluice({ config: { limits: { max_inflight_bytes: MAX_INFLIGHT_BYTES } } });
+  const s = useSluice({ config: { limits: LIMITS } });
 
   it('while CAPACITY declared bodies are half-read, further ones get 503 at once; finishing them gets 201', async (t) => {
     const body = Buffer.from(JSON.stringify(Array.from({ length: EVENTS_PER_BODY }, () => testEvent({ test: EVENT_FILLER }))));

@@ -222,3 +222,32 @@ export function rawHttpSequence(port: number, requests: Array<string | Buffer>, 
     socket.on('connect', () => socket.write(requests[0]!));
   });
 }
+
+/** A connection that sent a request head and part of its body, and waits; `answered` resolves with the status. */
+export interface PartUpload {
+  socket: net.Socket;
+  answered: Promise<number>;
+}
+
+export function partUpload(port: number, headers: Record<string, string | number>, part: Buffer): Promise<PartUpload> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    let received = '';
+    const answered = new Promise<number>((done) => {
+      socket.on('data', (d: Buffer) => {
+        received += d.toString('latin1');
+        const status = /^HTTP\/1\.1 (\d{3})/.exec(received);
+        if (status) done(Number(status[1]));
+      });
+      socket.on('close', () => done(0));
+    });
+    socket.on('error', () => {
+      /* reported through close */
+    });
+    socket.once('connect', () => {
+      socket.write(head('POST', '/v1/events', { 'Content-Type': 'application/json', ...headers }));
+      socket.write(part, () => resolve({ socket, answered }));
+    });
+    socket.once('error', reject);
+  });
+}

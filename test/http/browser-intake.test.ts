@@ -8,15 +8,14 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { makeTempDir, useSluice, writeYaml } from '../helpers/server';
-import { chunk, head, postEvents, rawHttp, request } from '../helpers/http';
+import { makeTempDir, sleep, useSluice, writeYaml } from '../helpers/server';
+import { chunk, head, partUpload, postEvents, rawHttp, request } from '../helpers/http';
+import { metricValue } from '../helpers/metrics';
 import { assertSecurityHeaders, ids, invalidTestEvent, testEvent } from '../helpers/events';
 
 const SHOP = 'https://shop.example.org';
 const WWW = 'https://www.example.org';
 const MAX_BODY_BYTES = 4096;
-/** Below max_body_bytes, so a body between the two is refused as overload, not as too large. */
-const MAX_INFLIGHT_BYTES = 2048;
 
 /** `broken.stream` writes to topic `broken`, whose file is made a directory: a real sink failure (500). */
 const streamsFile = writeYaml(path.join(makeTempDir(), 'streams.yaml'), {
@@ -33,7 +32,7 @@ describe('browser intake with CORS for a list of origins', () => {
     config: {
       cors: [SHOP, WWW],
       streams: { config: `file:${streamsFile}` },
-      limits: { max_body_bytes: MAX_BODY_BYTES, max_event_bytes: MAX_BODY_BYTES, max_inflight_bytes: MAX_INFLIGHT_BYTES, body_timeout_s: 1 },
+      limits: { max_body_bytes: MAX_BODY_BYTES, max_event_bytes: MAX_BODY_BYTES, max_inflight_bytes: MAX_BODY_BYTES, body_timeout_s: 1 },
     },
   });
   before(() => fs.mkdirSync(path.join(s.dataDir, 'broken.jsonl')));
@@ -106,6 +105,20 @@ describe('browser intake with CORS for a list of origins', () => {
       request(s.url, p, { method, headers: { origin: SHOP, ...(contentType ? { 'content-type': contentType } : {}), ...extra }, body });
     const raw = (parts: Array<string | Buffer | { delayMs: number }>): Promise<Answer> => rawHttp(s.port, parts, 10_000);
     const postHead = (headers: Record<string, string | number>) => head('POST', '/v1/events', { Origin: SHOP, 'Content-Type': 'application/json', ...headers });
+    /** The budget is one largest body: a half-sent one holds all of it until its socket is closed. */
+    const whileBudgetHeld = async (answer: () => Promise<Answer>): Promise<Answer> => {
+      const held = await partUpload(s.port, { 'Content-Length': MAX_BODY_BYTES }, Buffer.from('['));
+      try {
+        const deadline = Date.now() + 5000;
+        while ((await metricValue(s.metricsUrl, 'sluice_inflight_bytes')) < MAX_BODY_BYTES) {
+          if (Date.now() > deadline) throw new Error('the half-sent upload never took the in-flight budget');
+          await sleep(10);
+        }
+        return await answer();
+      } finally {
+        held.socket.destroy();
+      }
+    };
 
     const cases: Array<[name: string, status: number, answer: () => Promise<Answer>]> = [
       ['GET /healthz', 200, () => send('GET', '/healthz')],
@@ -133,7 +146,7 @@ describe('browser intake with CORS for a list of origins', () => {
       ['POST application/xml', 415, () => send('POST', '/v1/events', 'application/xml', '<a/>')],
       ['POST unsupported encoding', 415, () => send('POST', '/v1/events', BEACON_TYPE, json(testEvent()), { 'content-encoding': 'br' })],
       ['POST only sink failures', 500, () => send('POST', '/v1/events', BEACON_TYPE, json([testEvent({}, { stream: 'broken.stream' })]))],
-      ['POST body over the in-flight limit', 503, () => send('POST', '/v1/events', BEACON_TYPE, json([testEvent({ test: 'x'.repeat(MAX_INFLIGHT_BYTES) })]))],
+      ['POST while a half-sent upload holds the in-flight budget', 503, () => whileBudgetHeld(() => send('POST', '/v1/events', BEACON_TYPE, json(testEvent())))],
     ];
 
     for (const [name, status, answer] of cases) {

@@ -10,9 +10,8 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import { useSluice, sleep, type Sluice } from '../helpers/server';
-import { chunk, head, postEvents } from '../helpers/http';
+import { chunk, partUpload, postEvents, type PartUpload } from '../helpers/http';
 import { assertProblem, ids, testEvent } from '../helpers/events';
 import { scrape } from '../helpers/metrics';
 
@@ -147,35 +146,6 @@ describe('overload at 3× what the in-flight limit admits', { timeout: 60_000 },
     for (const o of refused) assert.ok(o.ids.every((id) => !stored.has(id)), 'no event of a 503 is stored');
   });
 });
-
-/** A connection that sent a request head and part of its body, and waits; `answered` resolves with the status. */
-interface PartUpload {
-  socket: net.Socket;
-  answered: Promise<number>;
-}
-
-function partUpload(port: number, headers: Record<string, string | number>, part: Buffer): Promise<PartUpload> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    let received = '';
-    const answered = new Promise<number>((done) => {
-      socket.on('data', (d: Buffer) => {
-        received += d.toString('latin1');
-        const status = /^HTTP\/1\.1 (\d{3})/.exec(received);
-        if (status) done(Number(status[1]));
-      });
-      socket.on('close', () => done(0));
-    });
-    socket.on('error', () => {
-      /* reported through close */
-    });
-    socket.once('connect', () => {
-      socket.write(head('POST', '/v1/events', { 'Content-Type': 'application/json', ...headers }));
-      socket.write(part, () => resolve({ socket, answered }));
-    });
-    socket.once('error', reject);
-  });
-}
 
 describe('overload: bodies still arriving count against the in-flight limit', { timeout: 30_000 }, () => {
   const s = useSluice({ config: { limits: LIMITS } });

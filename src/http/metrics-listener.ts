@@ -1,7 +1,7 @@
-import type { HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Metrics } from '../metrics';
 import { RequestKinds } from '../outcomes';
-import { jsonReply, metaWithoutCors, problemReply, requestIdOf, type Reply } from './respond';
+import { isHead, jsonReply, metaWithoutCors, problemReply, requestIdOf, type Reply, type ResponseMeta } from './respond';
 import { METRICS_ROUTE, scrape, sendCounted } from './metrics-route';
 import { ListenSocket, uws } from './uws';
 
@@ -19,12 +19,14 @@ export class MetricsListener {
     path: string,
     private readonly metrics: Metrics,
   ) {
-    this.app.get(path, (res, req) => {
-      const requestId = requestIdOf(req);
-      scrape(res, metrics, (reply) => this.send(res, requestId, reply, METRICS_ROUTE));
-    });
-    this.app.get('/healthz', (res, req) => this.send(res, requestIdOf(req), jsonReply(200, { status: 'ok' }), '/healthz'));
-    this.app.any('/*', (res, req) => this.send(res, requestIdOf(req), problemReply(RequestKinds.NotFound, `only GET ${path} and /healthz are served on this port`), 'other'));
+    const scrapeRoute = (res: HttpResponse, req: HttpRequest): void => {
+      const meta = metaOf(req);
+      scrape(res, metrics, (reply) => this.send(res, meta, reply, METRICS_ROUTE));
+    };
+    const healthRoute = (res: HttpResponse, req: HttpRequest): void => this.send(res, metaOf(req), jsonReply(200, { status: 'ok' }), '/healthz');
+    this.app.get(path, scrapeRoute).head(path, scrapeRoute);
+    this.app.get('/healthz', healthRoute).head('/healthz', healthRoute);
+    this.app.any('/*', (res, req) => this.send(res, metaOf(req), problemReply(RequestKinds.NotFound, `only GET ${path} and /healthz are served on this port`), 'other'));
   }
 
   listen(host: string, port: number): Promise<number> {
@@ -35,7 +37,11 @@ export class MetricsListener {
     this.socket.close();
   }
 
-  private send(res: HttpResponse, requestId: string, reply: Reply, route: string): void {
-    sendCounted(this.metrics, res, metaWithoutCors(requestId), reply, route);
+  private send(res: HttpResponse, meta: ResponseMeta, reply: Reply, route: string): void {
+    sendCounted(this.metrics, res, meta, reply, route);
   }
+}
+
+function metaOf(req: HttpRequest): ResponseMeta {
+  return metaWithoutCors(requestIdOf(req), isHead(req));
 }

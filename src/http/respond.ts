@@ -41,6 +41,8 @@ export interface ResponseMeta {
   readonly allowOrigin: string | null;
   /** Send `Vary: Origin`: the CORS headers depend on the request's Origin. */
   readonly varyOrigin: boolean;
+  /** A HEAD request: GET's status and headers, Content-Length included, and no body (RFC 9110 §9.3.2). */
+  readonly headOnly?: boolean;
 }
 
 /** The per-response values of a request: its id and its CORS answer. */
@@ -64,6 +66,14 @@ export interface Reply {
  */
 export function writeReply(res: HttpResponse, meta: ResponseMeta, reply: Reply): void {
   writeHead(res, meta, reply);
+  if (meta.headOnly) {
+    // Given any argument, uWS's endWithoutBody waits for body bytes and the handler fails; so the length
+    // is written here and the call gets none. It cannot close the connection then: only intake's
+    // (POST) replies ask to.
+    res.writeHeader('Content-Length', String(reply.body === undefined ? 0 : Buffer.byteLength(reply.body)));
+    res.endWithoutBody();
+    return;
+  }
   // No body: undefined, not an empty buffer, which uWS would have V8 find a backing store for.
   res.end(reply.body, reply.close ?? false);
 }
@@ -89,8 +99,13 @@ export function jsonReply(status: number, value: unknown): Reply {
 }
 
 /** The response meta of a side listener (metrics, EventStreams ports), which answers no CORS. */
-export function metaWithoutCors(requestId: string): ResponseMeta {
-  return { requestId, allowOrigin: null, varyOrigin: false };
+export function metaWithoutCors(requestId: string, headOnly = false): ResponseMeta {
+  return { requestId, allowOrigin: null, varyOrigin: false, headOnly };
+}
+
+/** Whether a request is HEAD, whose answer has no body. */
+export function isHead(req: HttpRequest): boolean {
+  return req.getMethod() === 'head';
 }
 
 /** X-Request-ID from the client, or a new one (DESIGN.md §2.4). */

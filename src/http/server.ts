@@ -9,7 +9,7 @@ import type { StreamTable } from '../streams/stream-config';
 import { PREFLIGHT_HEADERS, type Cors } from './cors';
 import type { IntakeHandler } from './intake';
 import { openApiDocument } from './openapi';
-import { jsonReply, problemReply, responseMeta, type Reply, type ResponseMeta } from './respond';
+import { isHead, jsonReply, problemReply, responseMeta, type Reply, type ResponseMeta } from './respond';
 import { METRICS_ROUTE, scrape, sendCounted } from './metrics-route';
 import { decodePathParam } from './path-param';
 import { ListenSocket, uws } from './uws';
@@ -51,7 +51,8 @@ export class HttpServer {
     const { config, intake } = this.deps;
     this.app.post('/v1/events', (res, req) => intake.handle(res, req));
     this.deps.eventStreams?.mount(this.app);
-    this.get('/v1/_test/events', (res, _req, meta) => this.testEvents(res, meta));
+    // Not for HEAD: a GET here produces the test events.
+    this.get('/v1/_test/events', (res, _req, meta) => this.testEvents(res, meta), { head: false });
     this.get('/v1/stream-configs', () => jsonReply(200, this.deps.streams?.select(null) ?? {}));
     this.get('/v1/stream-configs/:streams', (_res, req) => jsonReply(200, this.selectStreams(req.getParameter(0) ?? '')));
     // With a metrics.port of its own, scrapes are answered there only.
@@ -67,13 +68,18 @@ export class HttpServer {
     this.app.any('/*', (res, req) => this.send(res, this.meta(req), notFound(req)));
   }
 
-  /** A GET route whose handler returns its reply, or undefined when it answers by itself later. */
-  private get(pattern: string, handler: (res: HttpResponse, req: HttpRequest, meta: ResponseMeta) => Reply | undefined): void {
-    this.app.get(pattern, (res, req) => {
+  /**
+   * A GET route, and HEAD on it unless the GET has effects, whose handler returns its reply, or
+   * undefined when it answers by itself later.
+   */
+  private get(pattern: string, handler: (res: HttpResponse, req: HttpRequest, meta: ResponseMeta) => Reply | undefined, { head = true } = {}): void {
+    const route = (res: HttpResponse, req: HttpRequest): void => {
       const meta = this.meta(req);
       const reply = handler(res, req, meta);
       if (reply) this.send(res, meta, reply, routeLabel(pattern));
-    });
+    };
+    this.app.get(pattern, route);
+    if (head) this.app.head(pattern, route);
   }
 
   private send(res: HttpResponse, meta: ResponseMeta, reply: Reply, route = 'other'): void {
@@ -81,7 +87,8 @@ export class HttpServer {
   }
 
   private meta(req: HttpRequest): ResponseMeta {
-    return responseMeta(req, this.deps.cors);
+    const meta = responseMeta(req, this.deps.cors);
+    return isHead(req) ? { ...meta, headOnly: true } : meta;
   }
 
   private readiness(): Reply {

@@ -7,8 +7,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { useSluice, REPO_ROOT } from '../helpers/server';
-import { postEvents, request, rawHttpSequence, head } from '../helpers/http';
+import { postEvents, request, rawHead, rawHttpSequence, head } from '../helpers/http';
 import { testEvent, assertSecurityHeaders, assertProblem, UUID_RE } from '../helpers/events';
+import { scrape } from '../helpers/metrics';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
 
@@ -127,6 +128,38 @@ describe('§2 routes (default config with test_events, CORS off)', () => {
         assert.ok(r.status === 404 || r.status === 405, `${method} ${p}: ${r.status}`);
         assertProblem(r, r.status, r.status === 404 ? 'NotFound' : 'MethodNotAllowed');
       }
+    });
+  });
+
+  describe('HEAD (RFC 9110: a server supports GET and HEAD)', () => {
+    const headRequest = (p: string) => rawHead(s.port, p, { 'X-Request-ID': 'head-check' });
+
+    for (const p of ['/healthz', '/_info', '/robots.txt', '/metrics', '/v1/stream-configs']) {
+      it(`HEAD ${p} answers GET's status and headers with GET's Content-Length, and no body`, async () => {
+        const get = await request(s.url, p);
+        const r = await headRequest(p);
+        assert.equal(r.status, get.status);
+        assert.equal(r.headers['content-type'], get.headers['content-type']);
+        assert.equal(r.headers['x-request-id'], 'head-check');
+        assert.equal(r.headers['x-content-type-options'], 'nosniff');
+        assert.ok(Number(r.headers['content-length']) > 0, `${p}: Content-Length ${r.headers['content-length']}`);
+        if (p !== '/metrics') assert.equal(r.headers['content-length'], get.headers['content-length']);
+        assert.equal(r.body, '', 'no body after the head');
+      });
+    }
+
+    it('HEAD on an unknown route is a 404 with no body; HEAD /v1/_test/events produces nothing', async () => {
+      const eventsSeen = async () => {
+        const m = await scrape(s.url);
+        return m.labelSets('sluice_events_total').reduce((sum, labels) => sum + m.value('sluice_events_total', Object.fromEntries(labels.split(',').map((kv) => kv.split('=').map((x) => x.replace(/"/g, ''))))), 0);
+      };
+      const before = await eventsSeen();
+      for (const p of ['/nope', '/v1/_test/events']) {
+        const r = await headRequest(p);
+        assert.equal(r.status, 404, p);
+        assert.equal(r.body, '', `${p}: no body`);
+      }
+      assert.equal(await eventsSeen(), before, 'HEAD /v1/_test/events ran no test events');
     });
   });
 

@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { useSluice, type Sluice } from '../helpers/server';
-import { postEvents, request } from '../helpers/http';
+import { postEvents, rawHead, request } from '../helpers/http';
 import { testEvent } from '../helpers/events';
 import { scrape, type Scrape } from '../helpers/metrics';
 import { MIX_EVENTS, parseLabels, sendMix, settledScrape, startWithBrokenStream } from '../helpers/request-mix';
@@ -134,6 +134,15 @@ describe('§8 metrics.port: a listener of its own for scrapes', () => {
     assert.equal((await request(s.metricsUrl, '/healthz')).status, 200);
     assert.equal((await request(s.metricsUrl, '/v1/stream-configs')).status, 404);
     assert.equal((await request(s.metricsUrl, '/v1/events', { method: 'POST', body: '[]' })).status, 404);
+  });
+
+  it('answers HEAD on both routes with their headers and no body', async () => {
+    for (const p of ['/metrics', '/healthz']) {
+      const r = await rawHead(Number(new URL(s.metricsUrl).port), p);
+      assert.equal(r.status, 200, p);
+      assert.ok(Number(r.headers['content-length']) > 0, `${p}: Content-Length ${r.headers['content-length']}`);
+      assert.equal(r.body, '', `${p}: no body`);
+    }
   });
 
   it('the main listener no longer answers the metrics path, nor lists it in its OpenAPI document', async () => {

@@ -4,7 +4,7 @@ import { FLAG_HASTY, MESSAGE_ERROR_EVENT, MESSAGE_FIELDS, MessageField, REQUEST_
 import type { Metrics } from '../metrics';
 import { EventKinds, RequestKinds } from '../outcomes';
 import { decodeBytes } from '../../workers/body';
-import type { MessageBatch, Sink } from './types';
+import type { MessageBatch, Sink, SinkFailure } from './types';
 
 /**
  * One worker task's result on its way through the sink: the MessageBatch the sink sees, and the
@@ -60,9 +60,11 @@ export class TaskDelivery implements MessageBatch {
   }
 
   private expire(): void {
-    const reason = `delivery not confirmed within ${this.timeoutMs} ms`;
     this.expired = true;
-    for (let i = 0; i < this.size; i++) if (this.settled[i] === 0) this.settle(i, reason);
+    // The topic is named: a topic that does not exist ends here, and librdkafka says no more than this.
+    for (let i = 0; i < this.size; i++) {
+      if (this.settled[i] === 0) this.settle(i, { reason: 'delivery_timeout', message: `delivery to topic ${this.topic(i)} not confirmed within ${this.timeoutMs} ms` });
+    }
   }
 
   topic(i: number): string {
@@ -92,28 +94,28 @@ export class TaskDelivery implements MessageBatch {
   }
 
   /** A late report for a message already settled (timed out) is ignored. */
-  settle(i: number, error: string | null): void {
+  settle(i: number, failure: SinkFailure | null): void {
     if (this.settled[i] === 1) return;
     this.settled[i] = 1;
-    this.record(i, error);
+    this.record(i, failure);
     if (--this.unsettled === 0) this.finished();
   }
 
-  private record(i: number, error: string | null): void {
+  private record(i: number, failure: SinkFailure | null): void {
     if (this.field(i, MessageField.Kind) === MESSAGE_ERROR_EVENT) {
-      this.metrics.errorEvents.inc({ result: error === null ? 'produced' : 'failed' });
+      this.metrics.errorEvents.inc({ result: failure === null ? 'produced' : 'failed' });
       return;
     }
     const r = this.field(i, MessageField.Request);
     const stream = this.field(i, MessageField.Stream);
-    if (error === null) {
+    if (failure === null) {
       tally(this.successByStream, stream, 1);
       tally(this.bytesByStream, stream, this.field(i, MessageField.ValueEnd) - this.field(i, MessageField.ValueStart));
     } else {
       tally(this.failedByStream, stream, 1);
       this.sinkFailures[r]++;
-      (this.errorItems[r] ??= []).push(this.sinkErrorItem(i, error));
-      this.metrics.sinkErrors.inc({ reason: 'delivery' });
+      (this.errorItems[r] ??= []).push(this.sinkErrorItem(i, failure.message));
+      this.metrics.sinkErrors.inc({ reason: failure.reason });
     }
     if (--this.remaining[r]! === 0) this.complete(r);
   }

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import type { MessageBatch, Sink } from './types';
+import type { MessageBatch, Sink, SinkFailure } from './types';
 
 const NEWLINE = Buffer.from('\n');
 
@@ -68,18 +68,19 @@ export class FileSink implements Sink {
   }
 
   private async commit(topic: string, writes: PendingWrites): Promise<void> {
-    let error: string | null = null;
+    let failure: SinkFailure | null = null;
     try {
       const file = await this.fileFor(topic);
       await file.writev(writes.chunks);
       if (this.fsync) await file.datasync();
     } catch (err) {
-      error = `file sink: ${(err as Error).message}`;
+      const code = (err as NodeJS.ErrnoException).code;
+      failure = { reason: code ? `file_${code.toLowerCase()}` : 'file_write', message: `file sink: ${(err as Error).message}` };
       // Reopen next time: the cause (a full disk, a replaced file) may be gone by then.
       void this.files.get(topic)?.close().catch(() => undefined);
       this.files.delete(topic);
     }
-    for (let m = 0; m < writes.batches.length; m++) writes.batches[m]!.settle(writes.indexes[m]!, error);
+    for (let m = 0; m < writes.batches.length; m++) writes.batches[m]!.settle(writes.indexes[m]!, failure);
   }
 
   private async fileFor(topic: string): Promise<FileHandle> {

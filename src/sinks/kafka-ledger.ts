@@ -1,4 +1,4 @@
-import type { MessageBatch } from './types';
+import type { MessageBatch, SinkFailure } from './types';
 
 /** Slots of the delivery ledger: a power of two above librdkafka's default queue bound (100 000). */
 const LEDGER_SLOTS = 1 << 17;
@@ -25,12 +25,12 @@ export class DeliveryLedger {
     return seq;
   }
 
-  settle(seq: number, error: string | null): void {
+  settle(seq: number, failure: SinkFailure | null): void {
     const slot = seq & (LEDGER_SLOTS - 1);
     const batch = this.batches[slot];
     if (batch === undefined) return;
     this.release(seq);
-    batch.settle(this.indexes[slot]!, error);
+    batch.settle(this.indexes[slot]!, failure);
   }
 
   /** Frees a slot whose message never reached librdkafka (the caller settles it). */

@@ -3,7 +3,7 @@ import type { Config, RdkafkaConf } from '../config/types';
 import { RateLimitedLog, type Logger } from '../log';
 import { Backlog, DeliveryLedger } from './kafka-ledger';
 import type { KafkaStats } from './kafka-stats';
-import type { MessageBatch, Sink } from './types';
+import type { MessageBatch, Sink, SinkFailure } from './types';
 
 type Mode = 'guaranteed' | 'hasty';
 
@@ -16,6 +16,12 @@ const PROBE_TIMEOUT_MS = 2_000;
 const POLL_MS: Record<Mode, number> = { guaranteed: 1, hasty: 10 };
 const DEFAULT_LINGER_MS: Record<Mode, number> = { guaranteed: 1, hasty: 20 };
 const QUEUE_MAX_MESSAGES = 100_000;
+/** librdkafka's error names by code (-192 → "msg_timed_out"): a bounded label for sluice_sink_errors_total. */
+const ERROR_NAMES = new Map(Object.entries(CODES.ERRORS).map(([name, code]) => [code, name.replace(/^ERR_+/, '').toLowerCase()]));
+
+function kafkaFailure(err: LibrdKafkaError): SinkFailure {
+  return { reason: `kafka_${ERROR_NAMES.get(err.code) ?? 'error'}`, message: `kafka: ${err.message}` };
+}
 /**
  * librdkafka topic-level properties. node-rdkafka replaces the default topic config with its second
  * constructor argument, so these are silently dropped from the global config and must go there.
@@ -66,7 +72,7 @@ class ModeProducer {
     const { global, topic } = splitConf(conf);
     this.producer = new Producer({ ...global, dr_cb: true } as never, topic as never);
     this.producer.on('delivery-report', (err: LibrdKafkaError | null, report: DeliveryReport) => {
-      this.ledger.settle(report.opaque as number, err ? `kafka: ${err.message}` : null);
+      this.ledger.settle(report.opaque as number, err ? kafkaFailure(err) : null);
     });
     this.producer.on('event.error', (err: LibrdKafkaError) => this.onError(mode, err));
     // Emitted only when statistics.interval.ms is set in the producer conf.
@@ -74,8 +80,8 @@ class ModeProducer {
   }
 
   /** Hands a message to librdkafka, or queues it behind those already waiting; returns a failure. */
-  send(batch: MessageBatch, i: number, downReason: string | null): string | null {
-    if (!this.connected) return `kafka: ${downReason ?? 'producer not connected'}`;
+  send(batch: MessageBatch, i: number, downReason: string | null): SinkFailure | null {
+    if (!this.connected) return { reason: 'kafka_not_connected', message: `kafka: ${downReason ?? 'producer not connected'}` };
     if (this.backlog.size > 0 || this.produce(batch, i) === Refusal.QueueFull) {
       this.backlog.push(batch, i);
       this.scheduleRetry();
@@ -102,7 +108,7 @@ class ModeProducer {
     } catch (err) {
       this.ledger.release(seq);
       if ((err as LibrdKafkaError).code === CODES.ERRORS.ERR__QUEUE_FULL) return Refusal.QueueFull;
-      batch.settle(i, `kafka: ${(err as Error).message}`);
+      batch.settle(i, kafkaFailure(err as LibrdKafkaError));
       return Refusal.None;
     }
   }
@@ -155,8 +161,8 @@ export class KafkaSink implements Sink {
   send(batch: MessageBatch): void {
     for (let i = 0; i < batch.size; i++) {
       const target = batch.hasty(i) ? this.producers.hasty : this.producers.guaranteed;
-      const error = target.send(batch, i, this.down);
-      if (error !== null) batch.settle(i, error);
+      const failure = target.send(batch, i, this.down);
+      if (failure !== null) batch.settle(i, failure);
     }
   }
 

@@ -12,9 +12,19 @@ export interface MessageBatch {
   /** Hasty messages may take a higher-latency, higher-throughput path. */
   hasty(i: number): boolean;
   /** Exactly once per message: null when persisted, else why not. Later calls are ignored. */
-  settle(i: number, error: string | null): void;
+  settle(i: number, failure: SinkFailure | null): void;
   /** Whether the message already has its outcome (e.g. its request timed out while it waited). */
   isSettled(i: number): boolean;
+}
+
+/**
+ * Why a sink did not persist a message. `reason` labels sluice_sink_errors_total, so it comes from a
+ * bounded set (the sink's own words, librdkafka's error names, errno codes); `message` is the detail
+ * answered in the event's error row.
+ */
+export interface SinkFailure {
+  readonly reason: string;
+  readonly message: string;
 }
 
 export interface Sink {

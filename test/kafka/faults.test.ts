@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { postEvents } from '../helpers/http';
 import { countRecords, jsonValues, readAll } from '../helpers/kafka-consumer';
+import { scrape } from '../helpers/metrics';
 import { kafkaFixture, markedEvent, tag, waitForReady } from './support';
 
 /** librdkafka's default message.max.bytes is 1 000 000: an event of 1.5 MB passes Sluice's own limit here. */
@@ -31,5 +32,7 @@ describe('kafka faults: an oversized message', { timeout: 60_000 }, () => {
     const values = jsonValues(await readAll(kafka.bootstrap, k.plain, { expect: 1, timeoutMs: 20_000 })) as Array<{ test: string }>;
     assert.deepEqual(values.map((v) => v.test), [`${run}-small`]);
     assert.equal(await countRecords(kafka.bootstrap, k.plain), 1);
+    // Counted by librdkafka's name for the fault, not as a generic delivery error.
+    assert.deepEqual((await scrape(k.sluice.metricsUrl)).labelSets('sluice_sink_errors_total'), ['reason="kafka_msg_size_too_large"']);
   });
 });

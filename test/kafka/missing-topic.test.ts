@@ -56,6 +56,9 @@ describe('kafka: a stream whose topic does not exist', { timeout: 60_000 }, () =
     t.diagnostic(`statuses: ${MIXED_REQUESTS} mixed → ${statuses.slice(0, MIXED_REQUESTS).join(',')}; ${ABSENT_ONLY_REQUESTS} absent-only → ${statuses.slice(MIXED_REQUESTS).join(',')}`);
     t.diagnostic(`slowest answer ${slowest} ms (delivery timeout ${DELIVERY_TIMEOUT_MS} ms); error message: ${firstError}`);
     t.diagnostic(`sluice_sink_errors_total label sets: ${sinkErrors.join(' | ')}`);
+    // Sluice's deadline and librdkafka's message.timeout.ms are the same: either may end the wait.
+    assert.ok(sinkErrors.length > 0 && sinkErrors.every((labels) => /^reason="(delivery_timeout|kafka_[a-z_]+)"$/.test(labels)), sinkErrors.join(' | '));
+    assert.ok(String(firstError).includes(absent) || String(firstError).startsWith('kafka: '), `the error names the topic, or is librdkafka's: ${firstError}`);
 
     const acked: string[] = [];
     for (const a of answers) {

@@ -22,6 +22,7 @@ const ERROR_NAMES = new Map(Object.entries(CODES.ERRORS).map(([name, code]) => [
 function kafkaFailure(err: LibrdKafkaError): SinkFailure {
   return { reason: `kafka_${ERROR_NAMES.get(err.code) ?? 'error'}`, message: `kafka: ${err.message}` };
 }
+
 /**
  * librdkafka topic-level properties. node-rdkafka replaces the default topic config with its second
  * constructor argument, so these are silently dropped from the global config and must go there.

@@ -149,10 +149,8 @@ describe('§2 routes (default config with test_events, CORS off)', () => {
     }
 
     it('HEAD on an unknown route is a 404 with no body; HEAD /v1/_test/events produces nothing', async () => {
-      const eventsSeen = async () => {
-        const m = await scrape(s.url);
-        return m.labelSets('sluice_events_total').reduce((sum, labels) => sum + m.value('sluice_events_total', Object.fromEntries(labels.split(',').map((kv) => kv.split('=').map((x) => x.replace(/"/g, ''))))), 0);
-      };
+      // The configured test event's stream: a GET of /v1/_test/events adds one success here.
+      const eventsSeen = async () => (await scrape(s.url)).value('sluice_events_total', { stream: 'test.event', outcome: 'success' });
       const before = await eventsSeen();
       for (const p of ['/nope', '/v1/_test/events']) {
         const r = await headRequest(p);

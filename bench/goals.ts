@@ -8,6 +8,8 @@ function check(goal: string, m: Measurement | undefined, met: (m: Measurement) =
 }
 
 const percent = (share: number): string => `${(100 * share).toFixed(1)} %`;
+/** The Kafka target's latency bound. */
+const KAFKA_P99_MS = 50;
 
 /**
  * 1 event/req at ≥ 50 % of the ceiling: judged on the rotation's median when the run has one (runs
@@ -29,13 +31,21 @@ function ceilingShare(measurements: Measurement[], rotation: RotationResult | nu
   return { goal, met: (rotated ?? separate!) >= 0.5, measured: parts.join('; ') };
 }
 
+/**
+ * The guaranteed Kafka case the target is judged on. Its connection count is the user's choice: the
+ * most events/s among the cases with p99 < 50 ms, else (none has) the one with the lowest p99.
+ */
+function kafkaGuaranteed(measurements: Measurement[]): Measurement | undefined {
+  const cases = measurements.filter((m) => m.case.target === 'kafka' && m.case.workload === 'trivial50' && m.case.load.kind === 'closed');
+  const withinP99 = cases.filter((m) => m.median.latencyMs.p99 < KAFKA_P99_MS).sort((a, b) => b.median.eventsPerSecond - a.median.eventsPerSecond);
+  return withinP99[0] ?? [...cases].sort((a, b) => a.median.latencyMs.p99 - b.median.latencyMs.p99)[0];
+}
+
 export function checkTargets(measurements: Measurement[], rotation: RotationResult | null = null): TargetCheck[] {
   const sluice50 = findClosed(measurements, 'sluice', 'trivial50', 100);
   const naive50 = findClosed(measurements, 'naive', 'trivial50', 100);
   const sluice1 = findClosed(measurements, 'sluice', 'trivial1', 100);
-  const kafka = measurements
-    .filter((m) => m.case.target === 'kafka' && m.case.workload === 'trivial50' && m.case.load.kind === 'closed')
-    .sort((a, b) => a.median.latencyMs.p99 - b.median.latencyMs.p99)[0];
+  const kafka = kafkaGuaranteed(measurements);
   const openAt80 = (target: string, of: string): Measurement | undefined =>
     measurements.find(
       (m) => m.case.target === target && m.case.workload === 'trivial1' && m.case.load.kind === 'open' && m.case.load.share === 0.8 && m.case.load.of.target === of,
@@ -59,7 +69,7 @@ export function checkTargets(measurements: Measurement[], rotation: RotationResu
     check(
       'Kafka guaranteed, 50 events/req ≥ 150,000 events/s with p99 < 50 ms',
       kafka,
-      (m) => m.median.eventsPerSecond >= 150_000 && m.median.latencyMs.p99 < 50,
+      (m) => m.median.eventsPerSecond >= 150_000 && m.median.latencyMs.p99 < KAFKA_P99_MS,
       (m) => `${whole(m.median.eventsPerSecond)} events/s, p99 ${ms(m.median.latencyMs.p99)} at ${m.case.connections} connections`,
     ),
     check(

@@ -122,6 +122,7 @@ function defaultCases(): Case[] {
     closed('sluice-file', 'trivial50'),
     closed('kafka', 'trivial50'),
     // 100 connections × 50 events keep 5,000 events in flight; fewer connections trade throughput for latency.
+    closed('kafka', 'trivial50', 50),
     closed('kafka', 'trivial50', 25),
     // Hasty answers before Kafka has the events, so a closed loop only measures how fast 503s come back:
     // offer it the guaranteed rate, and half as much again, at a fixed arrival rate instead.

@@ -38,7 +38,7 @@ function ceilingShare(measurements: Measurement[], rotation: RotationResult | nu
 function kafkaGuaranteed(measurements: Measurement[]): Measurement | undefined {
   const cases = measurements.filter((m) => m.case.target === 'kafka' && m.case.workload === 'trivial50' && m.case.load.kind === 'closed');
   const withinP99 = cases.filter((m) => m.median.latencyMs.p99 < KAFKA_P99_MS).sort((a, b) => b.median.eventsPerSecond - a.median.eventsPerSecond);
-  return withinP99[0] ?? [...cases].sort((a, b) => a.median.latencyMs.p99 - b.median.latencyMs.p99)[0];
+  return withinP99[0] ?? cases.sort((a, b) => a.median.latencyMs.p99 - b.median.latencyMs.p99)[0];
 }
 
 export function checkTargets(measurements: Measurement[], rotation: RotationResult | null = null): TargetCheck[] {

@@ -1,0 +1,109 @@
+/**
+ * Sluice's patch to node-rdkafka (scripts/patches/node-rdkafka-batched-delivery-reports.patch), against
+ * the real broker. With `dr_batch_cb`, every message is reported exactly once with its own opaque, in
+ * batches of at most 100; a failed message's report carries librdkafka's error code. A producer without
+ * the option still gets node-rdkafka's own report per message.
+ */
+import { describe, it, before, after } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { CODES, Producer, type LibrdKafkaError, type ProducerGlobalConfig } from 'node-rdkafka';
+import { BATCHED_DELIVERY_REPORTS, onDeliveryReports } from '../../src/sinks/kafka-delivery-reports';
+import { countRecords } from '../helpers/kafka-consumer';
+import { createTopic, kafkaBootstrap, releaseKafka, tag } from './support';
+
+const MESSAGES = 2000;
+const FLUSH_MAX = 100;
+
+async function connected(conf: Record<string, unknown>): Promise<Producer> {
+  const producer = new Producer({ 'linger.ms': 5, ...conf } as ProducerGlobalConfig, { acks: -1 });
+  await new Promise<void>((resolve, reject) => producer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())));
+  producer.setPollInterval(1);
+  return producer;
+}
+
+async function disconnect(producer: Producer): Promise<void> {
+  await new Promise<void>((resolve) => producer.disconnect(5_000, () => resolve()));
+}
+
+interface Batch {
+  errors: ReadonlyArray<LibrdKafkaError | undefined> | null;
+  opaques: readonly unknown[];
+}
+
+/** Produces `count` messages with opaques 0…count-1 and collects the batches until all are reported. */
+async function produceBatched(producer: Producer, topic: string, count: number): Promise<Batch[]> {
+  const batches: Batch[] = [];
+  let reported = 0;
+  const done = new Promise<void>((resolve) => {
+    onDeliveryReports(producer, (errors, opaques) => {
+      batches.push({ errors, opaques });
+      reported += opaques.length;
+      if (reported >= count) resolve();
+    });
+  });
+  for (let i = 0; i < count; i++) producer.produce(topic, null, Buffer.from(`message ${i}`), null, Date.now(), i);
+  await done;
+  return batches;
+}
+
+describe('node-rdkafka, patched: delivery reports in batches', { timeout: 60_000 }, () => {
+  let bootstrap = '';
+  before(async () => {
+    bootstrap = await kafkaBootstrap();
+  });
+  after(releaseKafka);
+
+  it('reports every delivered message once, with its opaque, in batches of at most 100', async () => {
+    const topic = `test.reports.${tag()}`;
+    await createTopic(bootstrap, topic);
+    const producer = await connected({ 'bootstrap.servers': bootstrap, ...BATCHED_DELIVERY_REPORTS });
+    try {
+      const batches = await produceBatched(producer, topic, MESSAGES);
+      const opaques = batches.flatMap((b) => b.opaques);
+      assert.deepEqual([...opaques].sort((a, b) => (a as number) - (b as number)), Array.from({ length: MESSAGES }, (_, i) => i));
+      assert.deepEqual(batches.filter((b) => b.errors !== null), []);
+      assert.ok(batches.every((b) => b.opaques.length >= 1 && b.opaques.length <= FLUSH_MAX), `batch sizes: ${batches.map((b) => b.opaques.length).join(',')}`);
+      assert.ok(batches.length < MESSAGES / 10, `${MESSAGES} reports came in ${batches.length} calls`);
+    } finally {
+      await disconnect(producer);
+    }
+    assert.equal(await countRecords(bootstrap, topic), MESSAGES);
+  });
+
+  it("reports a failed message's error, with librdkafka's code, at its opaque's index", async () => {
+    const absent = `test.reports.${tag()}.absent`;
+    const producer = await connected({ 'bootstrap.servers': bootstrap, 'allow.auto.create.topics': false, 'message.timeout.ms': 1500, ...BATCHED_DELIVERY_REPORTS });
+    try {
+      const batches = await produceBatched(producer, absent, 5);
+      const failures = batches.flatMap((b) => b.opaques.map((opaque, i) => ({ opaque, code: b.errors?.[i]?.code, message: b.errors?.[i]?.message })));
+      assert.deepEqual(
+        failures.sort((a, b) => (a.opaque as number) - (b.opaque as number)).map((f) => [f.opaque, f.code]),
+        [0, 1, 2, 3, 4].map((i) => [i, CODES.ERRORS.ERR_UNKNOWN_TOPIC_OR_PART]),
+      );
+      assert.ok(failures.every((f) => /unknown topic or partition/i.test(f.message ?? '')), failures.map((f) => f.message).join(' | '));
+    } finally {
+      await disconnect(producer);
+    }
+  });
+
+  it('still reports each message on its own to a producer without the option', async () => {
+    const topic = `test.reports.${tag()}.each`;
+    await createTopic(bootstrap, topic);
+    const producer = await connected({ 'bootstrap.servers': bootstrap, dr_cb: true });
+    try {
+      const opaques: unknown[] = [];
+      const done = new Promise<void>((resolve, reject) => {
+        producer.on('delivery-report', (err, report) => {
+          if (err) reject(err);
+          opaques.push(report.opaque);
+          if (opaques.length === 50) resolve();
+        });
+      });
+      for (let i = 0; i < 50; i++) producer.produce(topic, null, Buffer.from(`message ${i}`), null, Date.now(), i);
+      await done;
+      assert.deepEqual([...opaques].sort((a, b) => (a as number) - (b as number)), Array.from({ length: 50 }, (_, i) => i));
+    } finally {
+      await disconnect(producer);
+    }
+  });
+});

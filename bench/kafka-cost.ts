@@ -1,17 +1,19 @@
 // What node-rdkafka alone costs per message, with Sluice's guaranteed producer settings and nothing
 // else in the process: produce() every message (~250 bytes, distinct), take every delivery report, and
 // report the CPU per message of this process and of the broker. The process's share is split by thread:
-// the main JS thread (produce() and the delivery reports node-rdkafka turns into JS objects and
-// callbacks: in Sluice, that runs on the HTTP thread), librdkafka's own threads (batching, lz4,
-// sockets), and the rest.
+// the main JS thread (produce() and the delivery reports, which node-rdkafka hands to JS in batches
+// with Sluice's patch: in Sluice, that runs on the HTTP thread), librdkafka's own threads (batching,
+// lz4, sockets), and the rest.
 // With Sluice's own per-event cost (the null sink), this bounds what Kafka guaranteed can reach on two
 // cores shared with the broker.
 //
-// Usage: node dist/bench/kafka-cost.js [messages] [linger.ms]   (defaults 1 000 000 and 1, Sluice's
-// guaranteed default); starts the bench's own broker, like npm run bench.
+// Usage: node dist/bench/kafka-cost.js [messages] [linger.ms] [batched|each]   (defaults 1 000 000,
+// 1 and batched: Sluice's guaranteed settings; `each` is node-rdkafka's own report per message, what
+// Sluice used before its patch). Starts the bench's own broker, like npm run bench.
 
 import * as path from 'node:path';
 import type * as Rdkafka from 'node-rdkafka';
+import { BATCHED_DELIVERY_REPORTS, onDeliveryReports } from '../src/sinks/kafka-delivery-reports';
 import { stopChildrenOnSignal } from './children';
 import { startBroker, TopicCounter } from './kafka';
 import { cpuByThread, processUsage, threadCpuSeconds, type ThreadCpu } from './targets';
@@ -20,11 +22,15 @@ const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const TOPIC = 'bench.kafka-cost';
 /** Kept below librdkafka's queue (Sluice sets queue.buffering.max.messages 100 000). */
 const IN_FLIGHT = 50_000;
+/** Messages are produced again once this many have been reported. */
+const REFILL = 1_000;
 
-async function produceAll(bootstrap: string, messages: number, lingerMs: number): Promise<{ seconds: number; failed: number; threads: ThreadCpu }> {
+type Reports = 'batched' | 'each';
+
+async function produceAll(bootstrap: string, messages: number, lingerMs: number, reports: Reports): Promise<{ seconds: number; failed: number; threads: ThreadCpu }> {
   const rdkafka = require('node-rdkafka') as typeof Rdkafka;
   const producer = new rdkafka.Producer(
-    { 'bootstrap.servers': bootstrap, 'enable.idempotence': true, 'compression.codec': 'lz4', 'linger.ms': lingerMs, 'queue.buffering.max.messages': 100_000, dr_cb: true } as Rdkafka.ProducerGlobalConfig,
+    { 'bootstrap.servers': bootstrap, 'enable.idempotence': true, 'compression.codec': 'lz4', 'linger.ms': lingerMs, 'queue.buffering.max.messages': 100_000, ...(reports === 'batched' ? BATCHED_DELIVERY_REPORTS : { dr_cb: true }) } as Rdkafka.ProducerGlobalConfig,
     { acks: -1 } as Rdkafka.ProducerTopicConfig,
   );
   await new Promise<void>((resolve, reject) => producer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())));
@@ -43,11 +49,14 @@ async function produceAll(bootstrap: string, messages: number, lingerMs: number)
         sent++;
       }
     };
-    producer.on('delivery-report', (err) => {
-      if (err) failed++;
-      if (++reported === messages) resolve();
-      else if (reported % 1000 === 0) sendMore();
-    });
+    const onReports = (count: number, failures: number): void => {
+      reported += count;
+      failed += failures;
+      if (reported === messages) resolve();
+      else if (sent - reported <= IN_FLIGHT - REFILL) sendMore();
+    };
+    if (reports === 'batched') onDeliveryReports(producer, (errors, opaques) => onReports(opaques.length, errors ? errors.filter((err) => err !== undefined).length : 0));
+    else producer.on('delivery-report', (err) => onReports(1, err ? 1 : 0));
     sendMore();
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -59,6 +68,8 @@ async function produceAll(bootstrap: string, messages: number, lingerMs: number)
 async function main(): Promise<void> {
   const messages = Number(process.argv[2] ?? 1_000_000);
   const lingerMs = Number(process.argv[3] ?? 1);
+  const reports = (process.argv[4] ?? 'batched') as Reports;
+  if (reports !== 'batched' && reports !== 'each') throw new Error(`reports: batched or each, not ${reports}`);
   stopChildrenOnSignal();
   const broker = await startBroker(REPO_ROOT);
   try {
@@ -68,7 +79,7 @@ async function main(): Promise<void> {
     const self = process.cpuUsage();
     const threadsBefore = threadCpuSeconds(process.pid)!; // this process: always there
     const brokerBefore = processUsage(broker.pid ?? undefined);
-    const { seconds, failed, threads } = await produceAll(broker.bootstrap, messages, lingerMs);
+    const { seconds, failed, threads } = await produceAll(broker.bootstrap, messages, lingerMs, reports);
     const used = process.cpuUsage(self);
     const byThread = cpuByThread(process.pid, threadsBefore, threads);
     const brokerAfter = processUsage(broker.pid ?? undefined);
@@ -80,6 +91,7 @@ async function main(): Promise<void> {
         {
           messages,
           linger_ms: lingerMs,
+          reports,
           in_topic: inTopic,
           failed,
           seconds: Math.round(seconds * 100) / 100,

@@ -1,6 +1,7 @@
-import { Producer, CODES, type LibrdKafkaError, type DeliveryReport } from 'node-rdkafka';
+import { Producer, CODES, type LibrdKafkaError } from 'node-rdkafka';
 import type { Config, RdkafkaConf } from '../config/types';
 import { RateLimitedLog, type Logger } from '../log';
+import { BATCHED_DELIVERY_REPORTS, onDeliveryReports } from './kafka-delivery-reports';
 import { Backlog, DeliveryLedger } from './kafka-ledger';
 import type { KafkaStats } from './kafka-stats';
 import type { MessageBatch, Sink, SinkFailure } from './types';
@@ -71,9 +72,12 @@ class ModeProducer {
     stats: KafkaStats,
   ) {
     const { global, topic } = splitConf(conf);
-    this.producer = new Producer({ ...global, dr_cb: true } as never, topic as never);
-    this.producer.on('delivery-report', (err: LibrdKafkaError | null, report: DeliveryReport) => {
-      this.ledger.settle(report.opaque as number, err ? kafkaFailure(err) : null);
+    this.producer = new Producer({ ...global, ...BATCHED_DELIVERY_REPORTS } as never, topic as never);
+    onDeliveryReports(this.producer, (errors, seqs) => {
+      for (let i = 0; i < seqs.length; i++) {
+        const err = errors?.[i];
+        this.ledger.settle(seqs[i] as number, err ? kafkaFailure(err) : null);
+      }
     });
     this.producer.on('event.error', (err: LibrdKafkaError) => this.onError(mode, err));
     // Emitted only when statistics.interval.ms is set in the producer conf.

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Run before `npm start`, `npm test` and `npm run bench`: installs dependencies when node_modules is
 // missing or was installed from another package-lock.json or node-rdkafka patch (the postinstall
-// applies it), then compiles the TypeScript. A fresh clone needs nothing
-// else. Plain JavaScript on purpose: it must run before anything is installed.
+// applies it), then compiles the TypeScript. A fresh clone needs nothing else. Plain JavaScript on
+// purpose: it must run before anything is installed.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const { existsSync, readFileSync, writeFileSync } = require('node:fs');

@@ -8,7 +8,7 @@ import { describe, it, before, after } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { CODES, Producer, type LibrdKafkaError, type ProducerGlobalConfig } from 'node-rdkafka';
 import { BATCHED_DELIVERY_REPORTS, onDeliveryReports } from '../../src/sinks/kafka-delivery-reports';
-import { countRecords } from '../helpers/kafka-consumer';
+import { countRecords, readAll } from '../helpers/kafka-consumer';
 import { createTopic, kafkaBootstrap, releaseKafka, tag } from './support';
 
 const MESSAGES = 2000;
@@ -84,6 +84,45 @@ describe('node-rdkafka, patched: delivery reports in batches', { timeout: 60_000
     } finally {
       await disconnect(producer);
     }
+  });
+
+  it('delivers each message as produced and gives back any opaque, number or not', async () => {
+    // uint32 opaques take the patch's lean produce path (the number rides in the opaque pointer); other
+    // opaques, and a string key, take node-rdkafka's own path. Both must keep the message intact.
+    const topic = `test.reports.${tag()}.opaques`;
+    await createTopic(bootstrap, topic);
+    const objectOpaque = { name: 'an object' };
+    const sent: Array<{ value: string; key: Buffer | string | null; opaque: unknown }> = [
+      { value: 'v0', key: Buffer.from('k0'), opaque: 0 },
+      { value: 'v1', key: null, opaque: 2 ** 32 - 1 },
+      { value: 'v2', key: 'k2', opaque: objectOpaque },
+      { value: 'v3', key: Buffer.from('k3'), opaque: 'text' },
+      { value: 'v4', key: null, opaque: -1 },
+      { value: 'v5', key: null, opaque: undefined },
+    ];
+    const timestamp = (i: number): number => 1_700_000_000_000 + i;
+    const producer = await connected({ 'bootstrap.servers': bootstrap, ...BATCHED_DELIVERY_REPORTS });
+    const opaques: unknown[] = [];
+    try {
+      const done = new Promise<void>((resolve) => {
+        onDeliveryReports(producer, (errors, batch) => {
+          assert.equal(errors, null);
+          opaques.push(...batch);
+          if (opaques.length === sent.length) resolve();
+        });
+      });
+      sent.forEach((m, i) => producer.produce(topic, null, Buffer.from(m.value), m.key, timestamp(i), m.opaque));
+      await done;
+    } finally {
+      await disconnect(producer);
+    }
+    assert.deepEqual(new Set(opaques), new Set(sent.map((m) => m.opaque)));
+    assert.ok(opaques.includes(objectOpaque), 'the object opaque comes back as the same object');
+    const records = await readAll(bootstrap, topic, { expect: sent.length });
+    assert.deepEqual(
+      records.map((r) => [r.value.toString(), r.key?.toString() ?? null, r.timestamp]),
+      sent.map((m, i) => [m.value, m.key?.toString() ?? null, timestamp(i)]),
+    );
   });
 
   it('still reports each message on its own to a producer without the option', async () => {

@@ -1,15 +1,15 @@
 // What node-rdkafka alone costs per message, with Sluice's guaranteed producer settings and nothing
 // else in the process: produce() every message (~250 bytes, distinct), take every delivery report, and
 // report the CPU per message of this process and of the broker. The process's share is split by thread:
-// the main JS thread (produce() and the delivery reports, which node-rdkafka hands to JS in batches
-// with Sluice's patch: in Sluice, that runs on the HTTP thread), librdkafka's own threads (batching,
-// lz4, sockets), and the rest.
+// the main JS thread (produce() and the delivery reports, which with Sluice's patch take its lean
+// produce() path and reach JS in batches: in Sluice, that runs on the HTTP thread), librdkafka's own
+// threads (batching, lz4, sockets), and the rest.
 // With Sluice's own per-event cost (the null sink), this bounds what Kafka guaranteed can reach on two
 // cores shared with the broker.
 //
 // Usage: node dist/bench/kafka-cost.js [messages] [linger.ms] [batched|each]   (defaults 1 000 000,
-// 1 and batched: Sluice's guaranteed settings; `each` is node-rdkafka's own report per message, what
-// Sluice used before its patch). Starts the bench's own broker, like npm run bench.
+// 1 and batched: Sluice's guaranteed settings; `each` is node-rdkafka's own report per message and
+// its own produce() path, what Sluice used before its patch). Starts the bench's own broker, like npm run bench.
 
 import * as path from 'node:path';
 import type * as Rdkafka from 'node-rdkafka';

@@ -9,7 +9,11 @@ import type { LibrdKafkaError, Producer } from 'node-rdkafka';
  */
 export type DeliveryReportsListener = (errors: ReadonlyArray<LibrdKafkaError | undefined> | null, opaques: readonly unknown[]) => void;
 
-/** The producer option that turns batched reports on (and per-report ones off). */
+/**
+ * The producer option that turns batched reports on (and per-report ones off). It also opens the
+ * patch's lean produce() path, taken when the opaque is a uint32 and there are no headers: the
+ * ledger's sequence numbers (kafka-ledger.ts) always are.
+ */
 export const BATCHED_DELIVERY_REPORTS = { dr_batch_cb: true } as const;
 
 export function onDeliveryReports(producer: Producer, listener: DeliveryReportsListener): void {

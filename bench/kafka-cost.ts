@@ -9,7 +9,8 @@
 //
 // Usage: node dist/bench/kafka-cost.js [messages] [linger.ms] [batched|each]   (defaults 1 000 000,
 // 1 and batched: Sluice's guaranteed settings; `each` is node-rdkafka's own report per message and
-// its own produce() path, what Sluice used before its patch). Starts the bench's own broker, like npm run bench.
+// its own produce() path, what Sluice used before its patch). Starts the bench's own broker, like
+// npm run bench.
 
 import * as path from 'node:path';
 import type * as Rdkafka from 'node-rdkafka';

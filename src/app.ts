@@ -29,6 +29,12 @@ export interface RunningSluice {
 const DRAIN_POLL_MS = 10;
 /** A batch this big goes to a second worker at once: ~1 000 small events, a few ms of one worker's time. */
 const SPILL_BATCH_BYTES = 256 * 1024;
+/**
+ * While the other workers are idle, a batch this big already wakes one: ~250 small events, five
+ * 50-event requests. At 25–50 connections of such requests, waiting for 256 KB left the second worker
+ * idle and the first one queueing (bench/RESULTS.md); 1-event requests never make a batch this big.
+ */
+const SPILL_TO_IDLE_BYTES = 64 * 1024;
 /** A batch kept waiting this long by the busy worker goes to another: one worker is not keeping up. */
 const SPILL_AFTER_MS = 2;
 
@@ -52,6 +58,7 @@ export async function startSluice(config: Config, log: Logger, cwd = process.cwd
       maxRunningTasks: threads * config.pool.max_tasks_per_thread,
       primaryTasks: config.pool.max_tasks_per_thread,
       spillBytes: SPILL_BATCH_BYTES,
+      spillToIdleBytes: SPILL_TO_IDLE_BYTES,
       spillAfterMs: SPILL_AFTER_MS,
     },
     pool,

@@ -22,6 +22,11 @@ export interface CoalescerOptions {
   readonly primaryTasks: number;
   /** Compared with a batch's JSON bytes, compressed bodies counted as inflated. */
   readonly spillBytes: number;
+  /**
+   * The same, while nothing has spilled yet (the other workers are idle): a smaller batch is worth
+   * waking an idle worker for than adding to a busy one, where it only makes batches smaller.
+   */
+  readonly spillToIdleBytes: number;
   readonly spillAfterMs: number;
 }
 
@@ -80,10 +85,10 @@ export class Coalescer {
     batch.requests.push(request);
     batch.bytes += request.body.length;
     batch.jsonBytes += request.flags & (FLAG_GZIP | FLAG_DEFLATE) ? request.body.length * COMPRESSED_WORK_FACTOR : request.body.length;
-    const { maxBatchRequests, maxBatchBytes, maxBatchDelayUs, primaryTasks, maxRunningTasks, spillBytes } = this.options;
+    const { maxBatchRequests, maxBatchBytes, maxBatchDelayUs, primaryTasks, maxRunningTasks } = this.options;
     if (batch.requests.length >= maxBatchRequests || batch.bytes >= maxBatchBytes || maxBatchDelayUs === 0) {
       this.seal();
-    } else if (batch.jsonBytes >= spillBytes && this.running >= primaryTasks && this.running < maxRunningTasks && this.sealed.length === 0) {
+    } else if (batch.jsonBytes >= this.spillThreshold() && this.running >= primaryTasks && this.running < maxRunningTasks && this.sealed.length === 0) {
       // Big, and a spare slot is free: no reason to wait for the turn's end. (An overdue batch needs no
       // check per request: its spill timer is armed.)
       this.seal();
@@ -106,9 +111,14 @@ export class Coalescer {
   }
 
   private canStart(batch: Batch): boolean {
-    const { primaryTasks, maxRunningTasks, spillBytes, spillAfterMs } = this.options;
+    const { primaryTasks, maxRunningTasks, spillAfterMs } = this.options;
     if (this.running < primaryTasks) return true;
-    return this.running < maxRunningTasks && (batch.jsonBytes >= spillBytes || performance.now() - batch.since >= spillAfterMs);
+    return this.running < maxRunningTasks && (batch.jsonBytes >= this.spillThreshold() || performance.now() - batch.since >= spillAfterMs);
+  }
+
+  /** Tasks fill the primary worker first (pool.ts), so exactly primaryTasks running means the others idle. */
+  private spillThreshold(): number {
+    return this.running === this.options.primaryTasks ? this.options.spillToIdleBytes : this.options.spillBytes;
   }
 
   /** A slot freed or a spill fell due: start the sealed batches that may, then the open one. */

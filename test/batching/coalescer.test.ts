@@ -36,6 +36,7 @@ const OPTIONS: CoalescerOptions = {
   maxRunningTasks: 4, // two workers of two slots
   primaryTasks: 2,
   spillBytes: 1000,
+  spillToIdleBytes: 1000,
   spillAfterMs: 30,
 };
 
@@ -92,6 +93,18 @@ describe('Coalescer', () => {
     assert.equal(coalescer.runningTasks, 3);
   });
 
+  it('spills a smaller batch to an idle worker than to a busy one', async () => {
+    const { coalescer, runner, submit } = setUp({ spillToIdleBytes: 500 });
+    await fillPrimarySlots(submit);
+    coalescer.submit(request(3, 600));
+    assert.deepEqual(runner.tasks[2], ['r3'], 'over spillToIdleBytes (500) while nothing has spilled');
+    coalescer.submit(request(4, 600));
+    assert.equal(runner.tasks.length, 3, 'one task spilled already: under spillBytes (1 000), it waits');
+    coalescer.submit(request(5, 600));
+    assert.deepEqual(runner.tasks[3], ['r4', 'r5'], 'over spillBytes (1 000)');
+    assert.equal(coalescer.runningTasks, 4);
+  });
+
   it('counts a compressed body as the JSON it will inflate to', async () => {
     const { runner, submit, coalescer } = setUp();
     await fillPrimarySlots(submit);
@@ -110,7 +123,7 @@ describe('Coalescer', () => {
   });
 
   it('never runs more than max_running_tasks, and starts batches in arrival order', async () => {
-    const { coalescer, runner } = setUp({ maxBatchRequests: 1, spillBytes: 1 });
+    const { coalescer, runner } = setUp({ maxBatchRequests: 1, spillBytes: 1, spillToIdleBytes: 1 });
     for (let id = 1; id <= 6; id++) coalescer.submit(request(id));
     assert.deepEqual(runner.tasks.flat(), ['r1', 'r2', 'r3', 'r4']);
     assert.equal(coalescer.queuedRequests, 2);

@@ -16,8 +16,9 @@ export interface CoalescerOptions {
   /** Tasks in flight at once; beyond it, the open batch keeps growing (up to the limits above). */
   readonly maxRunningTasks: number;
   /**
-   * Tasks in flight for small, fresh batches: one worker's worth. Only a batch of at least `spillBytes`,
-   * or one that has waited `spillAfterMs`, takes one of the other task slots.
+   * Tasks in flight for small, fresh batches: one worker's worth. Only a batch of at least
+   * `spillToIdleBytes` (the first to spill) or `spillBytes` (the others), or one that has waited
+   * `spillAfterMs`, takes one of the other task slots.
    */
   readonly primaryTasks: number;
   /** Compared with a batch's JSON bytes, compressed bodies counted as inflated. */
@@ -39,7 +40,7 @@ interface Batch {
   readonly requests: IntakeRequest[];
   /** As received: what max_batch_bytes limits. */
   bytes: number;
-  /** The JSON the worker will parse, compressed bodies counted as inflated: what spillBytes measures. */
+  /** The JSON the worker will parse, compressed bodies counted as inflated: what the spill limits measure. */
   jsonBytes: number;
   /** performance.now() when its first request came. */
   readonly since: number;

@@ -15,6 +15,7 @@ import { StreamTable } from '../src/streams/stream-config';
 import { Pipeline } from '../workers/pipeline';
 import { ResultBuilder } from '../workers/result-builder';
 import { SchemaCache } from '../workers/schema-cache';
+import { Utf8Appender } from '../workers/utf8-appender';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 /** Requests per task, as the coalescer packs them under load (pool.max_batch_requests is 64). */
@@ -65,9 +66,10 @@ async function main(): Promise<void> {
   const events = tasks.length * REQUESTS_PER_TASK * workload.eventsPerRequest;
   await pipeline.run(new Task(tasks[0]), new ResultBuilder(REQUESTS_PER_TASK)); // compiles the schemas
 
+  const payload = new Utf8Appender(); // reused from task to task, as a worker does
   const pipelineCost = await cpuMicrosPerEvent(events, async () => {
     for (const buffer of tasks) {
-      const out = new ResultBuilder(REQUESTS_PER_TASK);
+      const out = new ResultBuilder(REQUESTS_PER_TASK, payload);
       await pipeline.run(new Task(buffer), out);
       out.build(schemas.takeStats());
     }

@@ -1,6 +1,4 @@
 import {
-  MESSAGE_FIELDS,
-  MessageField,
   REQUEST_FIELDS,
   REQUEST_PROBLEMS,
   RequestField,
@@ -9,13 +7,14 @@ import {
   type SchemaCacheStats,
   type StreamCount,
 } from '../src/batching/wire';
+import { Utf8Appender } from './utf8-appender';
 
 /**
  * Accumulates one task's output and packs it into the wire format of src/batching/wire.ts:
- * all message text is encoded to UTF-8 once, into one buffer that is transferred back.
+ * each message text is encoded to UTF-8 as it comes, and the bytes are copied once into the buffer
+ * that is transferred back.
  */
 export class ResultBuilder {
-  private readonly texts: string[] = [];
   private readonly messageInts: number[] = [];
   private readonly timestamps: number[] = [];
   private readonly nameIndex = new Map<string, number>();
@@ -26,7 +25,12 @@ export class ResultBuilder {
   private readonly errorItems: (string[] | undefined)[];
   private readonly counts = new Map<string, StreamCount>();
 
-  constructor(requestCount: number) {
+  /** `payload`: where message texts are encoded; a worker passes the one it reuses for every task. */
+  constructor(
+    requestCount: number,
+    private readonly payload = new Utf8Appender(),
+  ) {
+    payload.reset();
     this.requests = new Int32Array(requestCount * REQUEST_FIELDS);
     this.invalidItems = new Array(requestCount);
     this.errorItems = new Array(requestCount);
@@ -37,14 +41,15 @@ export class ResultBuilder {
     this.problemDetails.set(request, detail);
   }
 
-  /** `text` order: value, then key (when keyed). */
   message(request: number, position: number, topic: string, value: string, key: string | null, timestamp: number, kind: number, stream: string): void {
     const topicId = this.nameId(topic);
     const streamId = this.nameId(stream);
-    // Offsets are filled in as text indexes here and turned into byte offsets by build().
-    this.texts.push(value);
-    if (key !== null) this.texts.push(key);
-    this.messageInts.push(request, topicId, this.texts.length - (key === null ? 1 : 2), 0, key === null ? -1 : this.texts.length - 1, 0, kind, streamId, position);
+    const payload = this.payload;
+    const valueStart = payload.length;
+    payload.append(value);
+    const valueEnd = payload.length;
+    if (key !== null) payload.append(key);
+    this.messageInts.push(request, topicId, valueStart, valueEnd, key === null ? -1 : valueEnd, key === null ? 0 : payload.length, kind, streamId, position);
     this.timestamps.push(timestamp);
   }
 
@@ -82,20 +87,6 @@ export class ResultBuilder {
 
   /** `reuse`: the task's buffer, written over when the result fits (see wire.ts `encodeResult`). */
   build(schemaCache?: SchemaCacheStats, reuse: ArrayBuffer | null = null): ArrayBuffer {
-    const payload = this.texts.join('');
-    const payloadBytes = Buffer.byteLength(payload);
-    const byteOffsets = textOffsets(this.texts, payload.length === payloadBytes);
-    const messages = this.messageInts;
-    for (let m = 0; m < messages.length; m += MESSAGE_FIELDS) {
-      const valueText = messages[m + MessageField.ValueStart]!;
-      messages[m + MessageField.ValueStart] = byteOffsets[valueText]!;
-      messages[m + MessageField.ValueEnd] = byteOffsets[valueText + 1]!;
-      const keyText = messages[m + MessageField.KeyStart]!;
-      if (keyText >= 0) {
-        messages[m + MessageField.KeyStart] = byteOffsets[keyText]!;
-        messages[m + MessageField.KeyEnd] = byteOffsets[keyText + 1]!;
-      }
-    }
     const details: Record<number, string> = {};
     for (let r = 0; r < this.invalidItems.length; r++) {
       const problem = this.problemDetails.get(r);
@@ -109,25 +100,11 @@ export class ResultBuilder {
       if (error !== undefined) details[2 * r + 1] = error.join(',');
     }
     return encodeResult({
-      messages,
+      messages: this.messageInts,
       requests: this.requests,
       timestamps: this.timestamps,
-      payload,
-      payloadBytes,
+      payload: this.payload.contents(),
       side: { names: [...this.nameIndex.keys()], details, counts: [...this.counts.values()], schemaCache },
     }, reuse);
   }
-}
-
-/** Where each text starts in the UTF-8 payload (length + 1 entries); ASCII payloads need no counting. */
-function textOffsets(texts: string[], ascii: boolean): Int32Array {
-  const offsets = new Int32Array(texts.length + 1);
-  let offset = 0;
-  for (let i = 0; i < texts.length; i++) {
-    offsets[i] = offset;
-    const text = texts[i]!;
-    offset += ascii ? text.length : Buffer.byteLength(text);
-  }
-  offsets[texts.length] = offset;
-  return offsets;
 }

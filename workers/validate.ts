@@ -14,6 +14,7 @@ import { Pipeline } from './pipeline';
 import { lowerThreadPriority } from './priority';
 import { ResultBuilder } from './result-builder';
 import { SchemaCache } from './schema-cache';
+import { Utf8Appender } from './utf8-appender';
 
 export interface WorkerSettings {
   readonly config: Config;
@@ -42,6 +43,8 @@ const settings = Piscina.workerData as WorkerSettings;
 lowerThreadPriority(settings.config.pool.worker_nice);
 const { pipeline, schemas, streamConfig } = createPipeline(settings);
 const warmUp = schemas.prepare(settings.config.schemas.precache);
+/** Message texts of the running task; one buffer for all tasks, since they run one at a time. */
+const payload = new Utf8Appender();
 
 /**
  * The task this worker runs last. Piscina may hand over the next task while one runs (see
@@ -60,7 +63,7 @@ async function runTask(buffer: ArrayBuffer): Promise<unknown> {
   await warmUp;
   if (streamConfig?.stale) await streamConfig.catchUp();
   const task = new Task(buffer);
-  const out = new ResultBuilder(task.count);
+  const out = new ResultBuilder(task.count, payload);
   await pipeline.run(task, out);
   // The task is fully read by now, so its buffer can carry the result back. Transferred, not cloned:
   // see src/batching/wire.ts.

@@ -229,9 +229,8 @@ export interface ResultParts {
   readonly messages: ArrayLike<number>;
   readonly requests: Int32Array;
   readonly timestamps: ArrayLike<number>;
-  /** Message values and keys, to be UTF-8 encoded back to back (offsets in `messages` are bytes). */
-  readonly payload: string;
-  readonly payloadBytes: number;
+  /** Message values and keys, UTF-8 back to back (offsets in `messages` are bytes). */
+  readonly payload: Uint8Array;
   readonly side: ResultSide;
 }
 
@@ -252,15 +251,16 @@ export function encodeResult(parts: ResultParts, reuse: ArrayBuffer | null = nul
   const n = parts.requests.length / REQUEST_FIELDS;
   const side = JSON.stringify(parts.side);
   const sideBytes = Buffer.byteLength(side);
-  const layout = resultLayout(m, n, parts.payloadBytes);
+  const payloadBytes = parts.payload.length;
+  const layout = resultLayout(m, n, payloadBytes);
   const resultBytes = layout.sideAt + sideBytes;
   const buffer = reuse !== null && reuse.byteLength >= resultBytes ? reuse : newTransferableBuffer(TASK_BUFFER_SIZES.sizeFor(resultBytes));
   const bytes = Buffer.from(buffer);
-  new Int32Array(buffer, 0, RESULT_INTS).set([m, n, parts.payloadBytes, sideBytes]);
+  new Int32Array(buffer, 0, RESULT_INTS).set([m, n, payloadBytes, sideBytes]);
   new Int32Array(buffer, layout.messagesAt, m * MESSAGE_FIELDS).set(parts.messages);
   new Int32Array(buffer, layout.requestsAt, n * REQUEST_FIELDS).set(parts.requests);
   new Float64Array(buffer, layout.timestampsAt, m).set(parts.timestamps);
-  bytes.write(parts.payload, layout.payloadAt);
+  bytes.set(parts.payload, layout.payloadAt);
   bytes.write(side, layout.sideAt);
   return buffer;
 }

@@ -17,16 +17,13 @@ import { checkTargets } from './goals';
 import { startBroker, TopicCounter, type LocalBroker } from './kafka';
 import { caseLabel, expectedStatus, KAFKA_CONFIG, makePlan, targetNames, type Case, type Plan, type Rotation, type TargetSpec } from './plan';
 import { computeRatios, findClosed, formatTable, kafkaShortfall, summarize, summarizeRotation, writeReport, type BenchReport, type KafkaDelivery, type Run } from './report';
-import { cpuBusyShare, cpuByThread, cpuTicks, freePort, idleShare, mainThreadGcSeconds, metricValue, scrapeMetrics, processUsage, resetPeakRss, startScriptServer, startSluice, stopServer, threadCpuSeconds, type ProcessUsage, type RunningServer, type ThreadCpu } from './targets';
-import { ensureWrk, runWrk, wrkVersion, type WrkResult, type WrkSettings } from './wrk';
+import { checkAccepts, cpuBusyShare, cpuByThread, cpuTicks, freePort, idleShare, mainThreadGcSeconds, metricValue, scrapeMetrics, processUsage, resetPeakRss, startScriptServer, startSluice, stopServer, threadCpuSeconds, type ProcessUsage, type RunningServer, type ThreadCpu } from './targets';
+import { ensureWrk, runWrk, WRK_THREADS, wrkLoad, wrkVersion, type WrkResult, type WrkSettings } from './wrk';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
-const WRK_SCRIPT = path.join(REPO_ROOT, 'bench', 'wrk', 'load.lua');
 /** The topic of stream test.event (no topic_prefix), which every Kafka case's bodies go to, hasty or not. */
 const KAFKA_TOPIC = 'test.event';
 const RESULTS_DIR = path.join(REPO_ROOT, 'bench', 'results');
-// One wrk thread: on the 2-core machine the other core is the server's (Sluice's workers share it).
-const WRK_THREADS = 1;
 /** Above this share of all CPUs busy just before the bench, something else competes for them. */
 const BUSY_CPU_SHARE = 0.2;
 
@@ -83,17 +80,6 @@ async function startTarget(target: TargetSpec, bench: Bench, kafka: KafkaSetup |
     env.SLUICE_KAFKA__BOOTSTRAP_SERVERS = kafka.broker.bootstrap;
   }
   return startSluice(REPO_ROOT, port, target.config!, { target: target.name, env, query: target.query });
-}
-
-/** One real request first: if the server refuses the body, the load figures would be meaningless. */
-async function checkAccepts(server: RunningServer, bodies: BodiesFile, expected: number): Promise<void> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (bodies.workload.gzip) headers['content-encoding'] = 'gzip';
-  const response = await fetch(server.url, { method: 'POST', headers, body: bodies.sampleBody, signal: AbortSignal.timeout(10_000) });
-  const text = await response.text();
-  if (response.status !== expected) {
-    throw new Error(`${server.target} answered ${response.status} (expected ${expected}) to a ${bodies.workload.name} body: ${text.slice(0, 2000)}`);
-  }
 }
 
 /**
@@ -153,24 +139,10 @@ function toRun(wrk: WrkResult, eventsPerRequest: number, before: ProcessUsage | 
   };
 }
 
-/** wrk's settings to load `server` with `bodies`: a closed loop when `rate` is null. */
-function wrkLoad(server: RunningServer, bodies: BodiesFile, connections: number, durationSeconds: number, rate: number | null): WrkSettings {
-  return {
-    threads: WRK_THREADS,
-    connections,
-    durationSeconds,
-    script: WRK_SCRIPT,
-    bodiesFile: bodies.file,
-    url: server.url,
-    contentEncoding: bodies.workload.gzip ? 'gzip' : null,
-    rate,
-  };
-}
-
 async function measureCase(server: RunningServer, target: TargetSpec, c: Case, bench: Bench, kafka: KafkaSetup | null): Promise<void> {
   const { plan, report } = bench;
   const bodies = bench.bodies.get(c.workload)!;
-  const wrkSettings = (durationSeconds: number, rate: number | null): WrkSettings => wrkLoad(server, bodies, c.connections, durationSeconds, rate);
+  const wrkSettings = (durationSeconds: number, rate: number | null): WrkSettings => wrkLoad(server.url, bodies, c.connections, durationSeconds, rate);
   await checkAccepts(server, bodies, expectedStatus(target, c.workload));
   const rate = await offeredRate(c, bench, (probeRate) => runWrk(wrkSettings(PEAK_PROBE_SECONDS, probeRate)));
   const settings = (durationSeconds: number): WrkSettings => wrkSettings(durationSeconds, rate);
@@ -288,7 +260,7 @@ async function measureRotation(rotation: Rotation, bench: Bench): Promise<void> 
   const specs = rotation.targets.map((name) => plan.targets.find((t) => t.name === name)!);
   const label = `${rotation.targets.join(' → ')} · ${bodies.workload.name} · ${rotation.connections} conn`;
   const servers: RunningServer[] = [];
-  const load = (server: RunningServer, durationSeconds: number): Promise<WrkResult> => runWrk(wrkLoad(server, bodies, rotation.connections, durationSeconds, null));
+  const load = (server: RunningServer, durationSeconds: number): Promise<WrkResult> => runWrk(wrkLoad(server.url, bodies, rotation.connections, durationSeconds, null));
   try {
     for (const spec of specs) servers.push(await startTarget(spec, bench, null));
     console.log(`  rotation ${label}: warm-up ${plan.warmupSeconds} s each, ${rotation.rounds} rounds of ${plan.measureSeconds} s each`);

@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import type { BodiesFile } from './bodies';
 import { trackChild } from './children';
 
 export interface RunningServer {
@@ -117,6 +118,17 @@ export async function startSluice(repoRoot: string, port: number, configFile: st
   const server: RunningServer = { target: options.target ?? 'sluice', url: `${base}/v1/events${query}`, ...started };
   await waitUntilReady(server, `GET /readyz answering 200 on port ${port}`, () => answers200(`${base}/readyz`));
   return server;
+}
+
+/** One real request first: if the server refuses the body, the load figures would be meaningless. */
+export async function checkAccepts(server: RunningServer, bodies: BodiesFile, expected: number): Promise<void> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (bodies.workload.gzip) headers['content-encoding'] = 'gzip';
+  const response = await fetch(server.url, { method: 'POST', headers, body: bodies.sampleBody, signal: AbortSignal.timeout(10_000) });
+  const text = await response.text();
+  if (response.status !== expected) {
+    throw new Error(`${server.target} answered ${response.status} (expected ${expected}) to a ${bodies.workload.name} body: ${text.slice(0, 2000)}`);
+  }
 }
 
 export async function stopServer(server: RunningServer): Promise<void> {

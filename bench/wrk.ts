@@ -2,8 +2,14 @@
 // reading the exact figures that load.lua's done() prints as `BENCH_RESULT {json}`.
 
 import { spawn, spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import type { BodiesFile } from './bodies';
 import { trackChild } from './children';
 import { ensureDebianPackage } from './debian';
+
+const LOAD_SCRIPT = path.resolve(__dirname, '..', '..', 'bench', 'wrk', 'load.lua');
+/** One wrk thread: on the 2-core machine the other core is the server's (Sluice's workers share it). */
+export const WRK_THREADS = 1;
 
 export interface WrkSettings {
   threads: number;
@@ -40,6 +46,20 @@ interface LuaResult {
   open_loop: boolean;
   errors: { connect: number; read: number; write: number; status: number; timeout: number };
   latency_us: { count: number; mean: number; max: number; p50: number; p90: number; p99: number; p99_9: number };
+}
+
+/** wrk's settings to load `url` with `bodies`: a closed loop when `rate` is null. */
+export function wrkLoad(url: string, bodies: BodiesFile, connections: number, durationSeconds: number, rate: number | null): WrkSettings {
+  return {
+    threads: WRK_THREADS,
+    connections,
+    durationSeconds,
+    script: LOAD_SCRIPT,
+    bodiesFile: bodies.file,
+    url,
+    contentEncoding: bodies.workload.gzip ? 'gzip' : null,
+    rate,
+  };
 }
 
 /** wrk must be there; installed once from Debian if it is not, else an error that says what to do. */

@@ -1,0 +1,136 @@
+// Two builds of Sluice, this checkout's and a baseline checkout's, loaded in turns with the same bodies
+// and the same wrk load: the before/after figure for a change. On these shared machines two runs
+// minutes apart can differ by 1.5×, so a change is judged on the ratio of runs seconds apart, per round,
+// and on the median of those ratios. The order alternates each round, so that drift favours neither.
+//
+// Usage: node dist/bench/ab.js --baseline <checkout with dist/ built> [--workload trivial50]
+//          [--connections 100] [--rounds 5] [--seconds 8] [--warmup 3] [--config bench/config/null.yaml]
+//          [--rate <requests/s, an open loop>]
+// A baseline checkout: git worktree add /tmp/base <rev> && cd /tmp/base &&
+//   ln -s <this checkout>/node_modules node_modules && node node_modules/typescript/bin/tsc -p tsconfig.json
+// With --config bench/config/kafka.yaml both servers produce to one broker that this run starts.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { WORKLOADS, writeBodies, type WorkloadId } from './bodies';
+import { onInterrupt, stopChildrenOnSignal } from './children';
+import { startBroker, type LocalBroker } from './kafka';
+import { median } from './report';
+import { checkAccepts, freePort, startSluice, stopServer, type RunningServer } from './targets';
+import { ensureWrk, runWrk, wrkLoad, type WrkResult } from './wrk';
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+interface Options {
+  baseline: string;
+  workload: WorkloadId;
+  connections: number;
+  rounds: number;
+  seconds: number;
+  warmup: number;
+  config: string;
+  rate: number | null;
+}
+
+function usage(problem: string): never {
+  console.error(`${problem}\nusage: node dist/bench/ab.js --baseline DIR [--workload ${Object.keys(WORKLOADS).join('|')}] [--connections N] [--rounds N] [--seconds N] [--warmup N] [--config FILE] [--rate N]`);
+  process.exit(2);
+}
+
+function parseOptions(argv: string[]): Options {
+  const given = new Map<string, string>();
+  for (let i = 0; i < argv.length; i += 2) {
+    if (!argv[i]!.startsWith('--') || argv[i + 1] === undefined) usage(`cannot read "${argv[i]}"`);
+    given.set(argv[i]!.slice(2), argv[i + 1]!);
+  }
+  const number = (name: string, fallback: number | null): number | null => {
+    const text = given.get(name);
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (!(value > 0)) usage(`--${name} must be a positive number, not "${text}"`);
+    return value;
+  };
+  const baseline = given.get('baseline');
+  if (!baseline) usage('--baseline is required');
+  if (!fs.existsSync(path.join(baseline, 'dist', 'src', 'cli.js'))) usage(`${baseline} has no dist/src/cli.js: build it first`);
+  const workload = (given.get('workload') ?? 'trivial50') as WorkloadId;
+  if (!(workload in WORKLOADS)) usage(`unknown workload "${workload}"`);
+  const known = ['baseline', 'workload', 'connections', 'rounds', 'seconds', 'warmup', 'config', 'rate'];
+  const unknown = [...given.keys()].find((name) => !known.includes(name));
+  if (unknown) usage(`unknown option --${unknown}`);
+  return {
+    baseline: path.resolve(baseline),
+    workload,
+    connections: number('connections', 100)!,
+    rounds: number('rounds', 5)!,
+    seconds: number('seconds', 8)!,
+    warmup: number('warmup', 3)!,
+    config: given.get('config') ?? 'bench/config/null.yaml',
+    rate: number('rate', null),
+  };
+}
+
+interface Side {
+  readonly name: string;
+  readonly server: RunningServer;
+  readonly runs: WrkResult[];
+}
+
+/** Events of 2xx answers per second. */
+const eventsPerSecond = (wrk: WrkResult, eventsPerRequest: number): number => ((wrk.requests - wrk.non2xx) * eventsPerRequest) / wrk.durationSeconds;
+const fixed = (n: number, digits = 2): string => n.toFixed(digits);
+
+async function main(): Promise<void> {
+  stopChildrenOnSignal();
+  const options = parseOptions(process.argv.slice(2));
+  ensureWrk();
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-ab-'));
+  onInterrupt(() => fs.rmSync(scratch, { recursive: true, force: true }));
+  const workload = WORKLOADS[options.workload];
+  const bodies = writeBodies(scratch, workload);
+  const kafka = options.config.includes('kafka');
+  let broker: LocalBroker | null = null;
+  const sides: Side[] = [];
+  try {
+    if (kafka) broker = await startBroker(REPO_ROOT);
+    const env: NodeJS.ProcessEnv = broker ? { SLUICE_KAFKA__BOOTSTRAP_SERVERS: broker.bootstrap } : {};
+    for (const [name, root] of [['this', REPO_ROOT], ['baseline', options.baseline]] as const) {
+      const server = await startSluice(root, await freePort(), options.config, { target: name, env: { ...env, SLUICE_SINK_FILE_DIR: path.join(scratch, `${name}-sink`) } });
+      sides.push({ name, server, runs: [] });
+      await checkAccepts(server, bodies, 201);
+    }
+    const load = (side: Side, seconds: number): Promise<WrkResult> => runWrk(wrkLoad(side.server.url, bodies, options.connections, seconds, options.rate));
+    console.log(`${workload.name}, ${options.connections} connections${options.rate ? `, open loop at ${options.rate} requests/s` : ''}, ${options.config}: warm-up ${options.warmup} s each, ${options.rounds} rounds of ${options.seconds} s`);
+    for (const side of sides) await load(side, options.warmup);
+    console.log('round  order            events/s this  events/s baseline  ratio  p99 this  p99 baseline  non-2xx');
+    const ratios: number[] = [];
+    for (let r = 0; r < options.rounds; r++) {
+      const order = r % 2 === 0 ? sides : [...sides].reverse();
+      for (const side of order) side.runs.push(await load(side, options.seconds));
+      const [mine, theirs] = sides.map((side) => side.runs[r]!) as [WrkResult, WrkResult];
+      const ratio = eventsPerSecond(mine, workload.eventsPerRequest) / eventsPerSecond(theirs, workload.eventsPerRequest);
+      ratios.push(ratio);
+      console.log(
+        `${String(r + 1).padStart(5)}  ${order.map((s) => s.name).join(' → ').padEnd(15)}  ${Math.round(eventsPerSecond(mine, workload.eventsPerRequest)).toString().padStart(13)}  ${Math.round(eventsPerSecond(theirs, workload.eventsPerRequest)).toString().padStart(17)}  ${fixed(ratio).padStart(5)}  ${fixed(mine.latencyMs.p99).padStart(8)}  ${fixed(theirs.latencyMs.p99).padStart(12)}  ${mine.non2xx + theirs.non2xx}`,
+      );
+    }
+    const medianOf = (side: Side, pick: (wrk: WrkResult) => number): number => median(side.runs.map(pick));
+    const [mine, theirs] = sides as [Side, Side];
+    console.log(
+      `median: events/s ${Math.round(medianOf(mine, (w) => eventsPerSecond(w, workload.eventsPerRequest)))} / ${Math.round(medianOf(theirs, (w) => eventsPerSecond(w, workload.eventsPerRequest)))}, ` +
+        `ratio ${fixed(median(ratios))} (per round ${ratios.map((x) => fixed(x)).join(', ')}), p99 ${fixed(medianOf(mine, (w) => w.latencyMs.p99))} / ${fixed(medianOf(theirs, (w) => w.latencyMs.p99))} ms`,
+    );
+    const refused = [...mine.runs, ...theirs.runs].reduce((sum, w) => sum + w.non2xx, 0);
+    if (refused > 0) console.log(`${refused} requests were answered 4xx/5xx: the events/s count only 2xx answers`);
+  } finally {
+    for (const side of sides) await stopServer(side.server);
+    broker?.stop();
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -5,7 +5,9 @@
 //
 // Usage: node dist/bench/ab.js --baseline <checkout with dist/ built> [--workload trivial50]
 //          [--connections 100] [--rounds 5] [--seconds 8] [--warmup 3] [--config bench/config/null.yaml]
-//          [--rate <requests/s, an open loop>]
+//          [--rate <requests/s, an open loop>] [--baseline-env NAME=VALUE]
+// --baseline-env sets one environment variable for the baseline only: with --baseline . it compares
+// a setting (e.g. SLUICE_POOL_THREADS=1) on one build.
 // A baseline checkout: git worktree add /tmp/base <rev> && cd /tmp/base &&
 //   ln -s <this checkout>/node_modules node_modules && node node_modules/typescript/bin/tsc -p tsconfig.json
 // With --config bench/config/kafka.yaml both servers produce to one broker that this run starts.
@@ -31,10 +33,11 @@ interface Options {
   warmup: number;
   config: string;
   rate: number | null;
+  baselineEnv: NodeJS.ProcessEnv;
 }
 
 function usage(problem: string): never {
-  console.error(`${problem}\nusage: node dist/bench/ab.js --baseline DIR [--workload ${Object.keys(WORKLOADS).join('|')}] [--connections N] [--rounds N] [--seconds N] [--warmup N] [--config FILE] [--rate N]`);
+  console.error(`${problem}\nusage: node dist/bench/ab.js --baseline DIR [--workload ${Object.keys(WORKLOADS).join('|')}] [--connections N] [--rounds N] [--seconds N] [--warmup N] [--config FILE] [--rate N] [--baseline-env NAME=VALUE]`);
   process.exit(2);
 }
 
@@ -56,7 +59,10 @@ function parseOptions(argv: string[]): Options {
   if (!fs.existsSync(path.join(baseline, 'dist', 'src', 'cli.js'))) usage(`${baseline} has no dist/src/cli.js: build it first`);
   const workload = (given.get('workload') ?? 'trivial50') as WorkloadId;
   if (!(workload in WORKLOADS)) usage(`unknown workload "${workload}"`);
-  const known = ['baseline', 'workload', 'connections', 'rounds', 'seconds', 'warmup', 'config', 'rate'];
+  const baselineEnv = given.get('baseline-env');
+  const assignment = baselineEnv === undefined ? null : /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(baselineEnv);
+  if (baselineEnv !== undefined && assignment === null) usage(`--baseline-env must be NAME=VALUE, not "${baselineEnv}"`);
+  const known = ['baseline', 'workload', 'connections', 'rounds', 'seconds', 'warmup', 'config', 'rate', 'baseline-env'];
   const unknown = [...given.keys()].find((name) => !known.includes(name));
   if (unknown) usage(`unknown option --${unknown}`);
   return {
@@ -68,6 +74,7 @@ function parseOptions(argv: string[]): Options {
     warmup: number('warmup', 3)!,
     config: given.get('config') ?? 'bench/config/null.yaml',
     rate: number('rate', null),
+    baselineEnv: assignment === null ? {} : { [assignment[1]!]: assignment[2]! },
   };
 }
 
@@ -95,8 +102,12 @@ async function main(): Promise<void> {
   try {
     if (kafka) broker = await startBroker(REPO_ROOT);
     const env: NodeJS.ProcessEnv = broker ? { SLUICE_KAFKA__BOOTSTRAP_SERVERS: broker.bootstrap } : {};
-    for (const [name, root] of [['this', REPO_ROOT], ['baseline', options.baseline]] as const) {
-      const server = await startSluice(root, await freePort(), options.config, { target: name, env: { ...env, SLUICE_SINK_FILE_DIR: path.join(scratch, `${name}-sink`) } });
+    const sideSettings = [
+      { name: 'this', root: REPO_ROOT, sideEnv: {} },
+      { name: 'baseline', root: options.baseline, sideEnv: options.baselineEnv },
+    ];
+    for (const { name, root, sideEnv } of sideSettings) {
+      const server = await startSluice(root, await freePort(), options.config, { target: name, env: { ...env, ...sideEnv, SLUICE_SINK_FILE_DIR: path.join(scratch, `${name}-sink`) } });
       sides.push({ name, server, runs: [] });
       await checkAccepts(server, bodies, 201);
     }

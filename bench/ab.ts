@@ -24,7 +24,7 @@ import { ensureWrk, runWrk, wrkLoad, type WrkResult } from './wrk';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
-interface Options {
+export interface Options {
   baseline: string;
   workload: WorkloadId;
   connections: number;
@@ -36,12 +36,16 @@ interface Options {
   baselineEnv: NodeJS.ProcessEnv;
 }
 
+const USAGE = `usage: node dist/bench/ab.js --baseline DIR [--workload ${Object.keys(WORKLOADS).join('|')}] [--connections N] [--rounds N] [--seconds N] [--warmup N] [--config FILE] [--rate N] [--baseline-env NAME=VALUE]`;
+
+/** A command line that cannot be run: said with the usage line, exit status 2. */
+export class UsageError extends Error {}
+
 function usage(problem: string): never {
-  console.error(`${problem}\nusage: node dist/bench/ab.js --baseline DIR [--workload ${Object.keys(WORKLOADS).join('|')}] [--connections N] [--rounds N] [--seconds N] [--warmup N] [--config FILE] [--rate N] [--baseline-env NAME=VALUE]`);
-  process.exit(2);
+  throw new UsageError(problem);
 }
 
-function parseOptions(argv: string[]): Options {
+export function parseOptions(argv: string[]): Options {
   const given = new Map<string, string>();
   for (let i = 0; i < argv.length; i += 2) {
     if (!argv[i]!.startsWith('--') || argv[i + 1] === undefined) usage(`cannot read "${argv[i]}"`);
@@ -141,7 +145,13 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    if (error instanceof UsageError) {
+      console.error(`${error.message}\n${USAGE}`);
+      process.exit(2);
+    }
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}

@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import { WORKLOADS, writeBodies, type WorkloadId } from './bodies';
 import { onInterrupt, stopChildrenOnSignal } from './children';
 import { startBroker, type LocalBroker } from './kafka';
-import { median } from './report';
+import { median, summarizeRotation } from './report';
 import { checkAccepts, freePort, startSluice, stopServer, type RunningServer } from './targets';
 import { ensureWrk, runWrk, wrkLoad, type WrkResult } from './wrk';
 
@@ -41,34 +41,30 @@ const USAGE = `usage: node dist/bench/ab.js --baseline DIR [--workload ${Object.
 /** A command line that cannot be run: said with the usage line, exit status 2. */
 export class UsageError extends Error {}
 
-function usage(problem: string): never {
-  throw new UsageError(problem);
-}
-
 export function parseOptions(argv: string[]): Options {
   const given = new Map<string, string>();
   for (let i = 0; i < argv.length; i += 2) {
-    if (!argv[i]!.startsWith('--') || argv[i + 1] === undefined) usage(`cannot read "${argv[i]}"`);
+    if (!argv[i]!.startsWith('--') || argv[i + 1] === undefined) throw new UsageError(`cannot read "${argv[i]}"`);
     given.set(argv[i]!.slice(2), argv[i + 1]!);
   }
   const number = (name: string, fallback: number | null): number | null => {
     const text = given.get(name);
     if (text === undefined) return fallback;
     const value = Number(text);
-    if (!(value > 0)) usage(`--${name} must be a positive number, not "${text}"`);
+    if (!(value > 0)) throw new UsageError(`--${name} must be a positive number, not "${text}"`);
     return value;
   };
   const baseline = given.get('baseline');
-  if (!baseline) usage('--baseline is required');
-  if (!fs.existsSync(path.join(baseline, 'dist', 'src', 'cli.js'))) usage(`${baseline} has no dist/src/cli.js: build it first`);
+  if (!baseline) throw new UsageError('--baseline is required');
+  if (!fs.existsSync(path.join(baseline, 'dist', 'src', 'cli.js'))) throw new UsageError(`${baseline} has no dist/src/cli.js: build it first`);
   const workload = (given.get('workload') ?? 'trivial50') as WorkloadId;
-  if (!(workload in WORKLOADS)) usage(`unknown workload "${workload}"`);
+  if (!(workload in WORKLOADS)) throw new UsageError(`unknown workload "${workload}"`);
   const baselineEnv = given.get('baseline-env');
   const assignment = baselineEnv === undefined ? null : /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(baselineEnv);
-  if (baselineEnv !== undefined && assignment === null) usage(`--baseline-env must be NAME=VALUE, not "${baselineEnv}"`);
+  if (baselineEnv !== undefined && assignment === null) throw new UsageError(`--baseline-env must be NAME=VALUE, not "${baselineEnv}"`);
   const known = ['baseline', 'workload', 'connections', 'rounds', 'seconds', 'warmup', 'config', 'rate', 'baseline-env'];
   const unknown = [...given.keys()].find((name) => !known.includes(name));
-  if (unknown) usage(`unknown option --${unknown}`);
+  if (unknown) throw new UsageError(`unknown option --${unknown}`);
   return {
     baseline: path.resolve(baseline),
     workload,
@@ -100,11 +96,10 @@ async function main(): Promise<void> {
   onInterrupt(() => fs.rmSync(scratch, { recursive: true, force: true }));
   const workload = WORKLOADS[options.workload];
   const bodies = writeBodies(scratch, workload);
-  const kafka = options.config.includes('kafka');
   let broker: LocalBroker | null = null;
   const sides: Side[] = [];
   try {
-    if (kafka) broker = await startBroker(REPO_ROOT);
+    if (options.config.includes('kafka')) broker = await startBroker(REPO_ROOT);
     const env: NodeJS.ProcessEnv = broker ? { SLUICE_KAFKA__BOOTSTRAP_SERVERS: broker.bootstrap } : {};
     const sideSettings = [
       { name: 'this', root: REPO_ROOT, sideEnv: {} },
@@ -119,22 +114,25 @@ async function main(): Promise<void> {
     console.log(`${workload.name}, ${options.connections} connections${options.rate ? `, open loop at ${options.rate} requests/s` : ''}, ${options.config}: warm-up ${options.warmup} s each, ${options.rounds} rounds of ${options.seconds} s`);
     for (const side of sides) await load(side, options.warmup);
     console.log('round  order            events/s this  events/s baseline  ratio  p99 this  p99 baseline  non-2xx');
-    const ratios: number[] = [];
+    // Events/s of 2xx answers, by side name, per round; ratios and medians as in run.ts's rotation.
+    const rounds: Array<Record<string, number>> = [];
     for (let r = 0; r < options.rounds; r++) {
       const order = r % 2 === 0 ? sides : [...sides].reverse();
       for (const side of order) side.runs.push(await load(side, options.seconds));
+      const round = Object.fromEntries(sides.map((side) => [side.name, eventsPerSecond(side.runs[r]!, workload.eventsPerRequest)]));
+      rounds.push(round);
       const [mine, theirs] = sides.map((side) => side.runs[r]!) as [WrkResult, WrkResult];
-      const ratio = eventsPerSecond(mine, workload.eventsPerRequest) / eventsPerSecond(theirs, workload.eventsPerRequest);
-      ratios.push(ratio);
       console.log(
-        `${String(r + 1).padStart(5)}  ${order.map((s) => s.name).join(' → ').padEnd(15)}  ${Math.round(eventsPerSecond(mine, workload.eventsPerRequest)).toString().padStart(13)}  ${Math.round(eventsPerSecond(theirs, workload.eventsPerRequest)).toString().padStart(17)}  ${fixed(ratio).padStart(5)}  ${fixed(mine.latencyMs.p99).padStart(8)}  ${fixed(theirs.latencyMs.p99).padStart(12)}  ${mine.non2xx + theirs.non2xx}`,
+        `${String(r + 1).padStart(5)}  ${order.map((s) => s.name).join(' → ').padEnd(15)}  ${Math.round(round.this!).toString().padStart(13)}  ${Math.round(round.baseline!).toString().padStart(17)}  ${fixed(round.this! / round.baseline!).padStart(5)}  ${fixed(mine.latencyMs.p99).padStart(8)}  ${fixed(theirs.latencyMs.p99).padStart(12)}  ${mine.non2xx + theirs.non2xx}`,
       );
     }
-    const medianOf = (side: Side, pick: (wrk: WrkResult) => number): number => median(side.runs.map(pick));
+    const { medianRatio } = summarizeRotation(workload.name, 'baseline', rounds);
     const [mine, theirs] = sides as [Side, Side];
+    const medianOf = (values: number[]): string => fixed(median(values));
     console.log(
-      `median: events/s ${Math.round(medianOf(mine, (w) => eventsPerSecond(w, workload.eventsPerRequest)))} / ${Math.round(medianOf(theirs, (w) => eventsPerSecond(w, workload.eventsPerRequest)))}, ` +
-        `ratio ${fixed(median(ratios))} (per round ${ratios.map((x) => fixed(x)).join(', ')}), p99 ${fixed(medianOf(mine, (w) => w.latencyMs.p99))} / ${fixed(medianOf(theirs, (w) => w.latencyMs.p99))} ms`,
+      `median: events/s ${Math.round(median(rounds.map((round) => round.this!)))} / ${Math.round(median(rounds.map((round) => round.baseline!)))}, ` +
+        `ratio ${fixed(medianRatio.this!)} (per round ${rounds.map((round) => fixed(round.this! / round.baseline!)).join(', ')}), ` +
+        `p99 ${medianOf(mine.runs.map((w) => w.latencyMs.p99))} / ${medianOf(theirs.runs.map((w) => w.latencyMs.p99))} ms`,
     );
     const refused = [...mine.runs, ...theirs.runs].reduce((sum, w) => sum + w.non2xx, 0);
     if (refused > 0) console.log(`${refused} requests were answered 4xx/5xx: the events/s count only 2xx answers`);

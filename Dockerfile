@@ -3,9 +3,9 @@
 
 FROM node:20-bookworm AS build
 WORKDIR /app
-# Native modules build against the image's own Node headers. npm ci's postinstall patches node-rdkafka.
+# Native modules build against the image's own Node headers. npm ci's postinstall patches node-rdkafka and piscina.
 COPY package.json package-lock.json .npmrc ./
-COPY scripts/patch-node-rdkafka.js scripts/common.js ./scripts/
+COPY scripts/patch-dependencies.js scripts/common.js ./scripts/
 COPY scripts/patches ./scripts/patches
 RUN sed -i '/^nodedir=/d' .npmrc && npm ci --no-audit --no-fund
 COPY tsconfig.json ./

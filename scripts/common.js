@@ -1,12 +1,32 @@
-// What ensure-built.js and patch-node-rdkafka.js share. Plain JavaScript: both run before the
+// What ensure-built.js and patch-dependencies.js share. Plain JavaScript: both run before the
 // TypeScript is compiled.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..');
-/** Sluice's patch to node-rdkafka: the postinstall applies it, and a change to it reinstalls. */
-const RDKAFKA_PATCH = path.join(__dirname, 'patches', 'node-rdkafka-batched-delivery-reports.patch');
+
+/**
+ * Sluice's patches to its dependencies: the postinstall applies them, and a change to one reinstalls.
+ * Each is written against one release (`version`); `marker` is text the patched `file` contains.
+ * `rebuild`: the patch changes native code, so the module's binding is rebuilt.
+ */
+const PATCHES = [
+  {
+    module: 'node-rdkafka',
+    version: '3.6.1',
+    patch: path.join(__dirname, 'patches', 'node-rdkafka-batched-delivery-reports.patch'),
+    marker: { file: 'lib/producer.js', text: 'dr_batch_cb' },
+    rebuild: true,
+  },
+  {
+    module: 'piscina',
+    version: '5.3.2',
+    patch: path.join(__dirname, 'patches', 'piscina-worker-interface.patch'),
+    marker: { file: 'dist/worker_pool/index.js', text: 'this.publicInterface' },
+    rebuild: false,
+  },
+];
 
 /** Runs a command in the repository root, echoing it first, with its output on ours. */
 function run(cmd, args) {
@@ -14,4 +34,4 @@ function run(cmd, args) {
   execFileSync(cmd, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
-module.exports = { ROOT, RDKAFKA_PATCH, run };
+module.exports = { ROOT, PATCHES, run };

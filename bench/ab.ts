@@ -20,7 +20,7 @@ import { onInterrupt, stopChildrenOnSignal } from './children';
 import { startBroker, type LocalBroker } from './kafka';
 import { median, summarizeRotation } from './report';
 import { checkAccepts, freePort, startSluice, stopServer, type RunningServer } from './targets';
-import { ensureWrk, runWrk, wrkLoad, type WrkResult } from './wrk';
+import { answeredPerSecond, ensureWrk, runWrk, wrkLoad, type WrkResult } from './wrk';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
@@ -84,8 +84,6 @@ interface Side {
   readonly runs: WrkResult[];
 }
 
-/** Events of 2xx answers per second. */
-const eventsPerSecond = (wrk: WrkResult, eventsPerRequest: number): number => ((wrk.requests - wrk.non2xx) * eventsPerRequest) / wrk.durationSeconds;
 const fixed = (n: number, digits = 2): string => n.toFixed(digits);
 
 async function main(): Promise<void> {
@@ -116,14 +114,16 @@ async function main(): Promise<void> {
     console.log('round  order            events/s this  events/s baseline  ratio  p99 this  p99 baseline  non-2xx');
     // Events/s of 2xx answers, by side name, per round; ratios and medians as in run.ts's rotation.
     const rounds: Array<Record<string, number>> = [];
+    const ratios: number[] = [];
     for (let r = 0; r < options.rounds; r++) {
       const order = r % 2 === 0 ? sides : [...sides].reverse();
       for (const side of order) side.runs.push(await load(side, options.seconds));
-      const round = Object.fromEntries(sides.map((side) => [side.name, eventsPerSecond(side.runs[r]!, workload.eventsPerRequest)]));
+      const round = Object.fromEntries(sides.map((side) => [side.name, answeredPerSecond(side.runs[r]!) * workload.eventsPerRequest]));
       rounds.push(round);
+      ratios.push(round.this! / round.baseline!);
       const [mine, theirs] = sides.map((side) => side.runs[r]!) as [WrkResult, WrkResult];
       console.log(
-        `${String(r + 1).padStart(5)}  ${order.map((s) => s.name).join(' → ').padEnd(15)}  ${Math.round(round.this!).toString().padStart(13)}  ${Math.round(round.baseline!).toString().padStart(17)}  ${fixed(round.this! / round.baseline!).padStart(5)}  ${fixed(mine.latencyMs.p99).padStart(8)}  ${fixed(theirs.latencyMs.p99).padStart(12)}  ${mine.non2xx + theirs.non2xx}`,
+        `${String(r + 1).padStart(5)}  ${order.map((s) => s.name).join(' → ').padEnd(15)}  ${Math.round(round.this!).toString().padStart(13)}  ${Math.round(round.baseline!).toString().padStart(17)}  ${fixed(ratios[r]!).padStart(5)}  ${fixed(mine.latencyMs.p99).padStart(8)}  ${fixed(theirs.latencyMs.p99).padStart(12)}  ${mine.non2xx + theirs.non2xx}`,
       );
     }
     const { medianRatio } = summarizeRotation(workload.name, 'baseline', rounds);
@@ -131,7 +131,7 @@ async function main(): Promise<void> {
     const medianOf = (values: number[]): string => fixed(median(values));
     console.log(
       `median: events/s ${Math.round(median(rounds.map((round) => round.this!)))} / ${Math.round(median(rounds.map((round) => round.baseline!)))}, ` +
-        `ratio ${fixed(medianRatio.this!)} (per round ${rounds.map((round) => fixed(round.this! / round.baseline!)).join(', ')}), ` +
+        `ratio ${fixed(medianRatio.this!)} (per round ${ratios.map((ratio) => fixed(ratio)).join(', ')}), ` +
         `p99 ${medianOf(mine.runs.map((w) => w.latencyMs.p99))} / ${medianOf(theirs.runs.map((w) => w.latencyMs.p99))} ms`,
     );
     const refused = [...mine.runs, ...theirs.runs].reduce((sum, w) => sum + w.non2xx, 0);

@@ -18,7 +18,7 @@ import { startBroker, TopicCounter, type LocalBroker } from './kafka';
 import { caseLabel, expectedStatus, KAFKA_CONFIG, makePlan, targetNames, type Case, type Plan, type Rotation, type TargetSpec } from './plan';
 import { computeRatios, findClosed, formatTable, kafkaShortfall, summarize, summarizeRotation, writeReport, type BenchReport, type KafkaDelivery, type Run } from './report';
 import { checkAccepts, cpuBusyShare, cpuByThread, cpuTicks, freePort, idleShare, mainThreadGcSeconds, metricValue, scrapeMetrics, processUsage, resetPeakRss, startScriptServer, startSluice, stopServer, threadCpuSeconds, type ProcessUsage, type RunningServer, type ThreadCpu } from './targets';
-import { ensureWrk, runWrk, WRK_THREADS, wrkLoad, wrkVersion, type WrkResult, type WrkSettings } from './wrk';
+import { answeredPerSecond, ensureWrk, runWrk, WRK_THREADS, wrkLoad, wrkVersion, type WrkResult, type WrkSettings } from './wrk';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 /** The topic of stream test.event (no topic_prefix), which every Kafka case's bodies go to, hasty or not. */
@@ -110,8 +110,7 @@ async function offeredRate(c: Case, bench: Bench, probe: (rate: number) => Promi
   let peak = bench.openLoopPeaks.get(key);
   if (of.target !== c.target) return share * (peak ?? base.median.requestsPerSecond);
   if (peak === undefined) {
-    const answered = await probe(base.median.requestsPerSecond);
-    peak = (answered.requests - answered.non2xx) / answered.durationSeconds;
+    peak = answeredPerSecond(await probe(base.median.requestsPerSecond));
     bench.openLoopPeaks.set(key, peak);
     console.log(`  ${caseLabel(c)}: open-loop peak ${Math.round(peak)} req/s answered when offered the closed loop's ${Math.round(base.median.requestsPerSecond)}`);
   }
@@ -123,11 +122,11 @@ async function offeredRate(c: Case, bench: Bench, probe: (rate: number) => Promi
  * `machineIdle`: the share of the machine's CPU time nothing used during the run.
  */
 function toRun(wrk: WrkResult, eventsPerRequest: number, before: ProcessUsage | null, after: ProcessUsage | null, gcBefore: number | null, gcAfter: number | null, machineIdle: number | null): Run {
-  const answered2xx = wrk.requests - wrk.non2xx;
+  const answered = answeredPerSecond(wrk);
   const events = wrk.requests * eventsPerRequest;
   return {
-    requestsPerSecond: answered2xx / wrk.durationSeconds,
-    eventsPerSecond: (answered2xx / wrk.durationSeconds) * eventsPerRequest,
+    requestsPerSecond: answered,
+    eventsPerSecond: answered * eventsPerRequest,
     latencyMs: wrk.latencyMs,
     requests: wrk.requests,
     non2xx: wrk.non2xx,

@@ -48,6 +48,11 @@ interface LuaResult {
   latency_us: { count: number; mean: number; max: number; p50: number; p90: number; p99: number; p99_9: number };
 }
 
+/** Requests answered 2xx (or 3xx) per second: refusals are not throughput. */
+export function answeredPerSecond(wrk: WrkResult): number {
+  return (wrk.requests - wrk.non2xx) / wrk.durationSeconds;
+}
+
 /** wrk's settings to load `url` with `bodies`: a closed loop when `rate` is null. */
 export function wrkLoad(url: string, bodies: BodiesFile, connections: number, durationSeconds: number, rate: number | null): WrkSettings {
   return {

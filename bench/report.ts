@@ -25,6 +25,14 @@ export interface Run {
    */
   mainGcMsPerSecond: number | null;
   /**
+   * Sluice only, from its own histogram of POST /v1/events (handler start to reply): the bucket bound its
+   * p99 is at most, and the share (0..1) of requests it took over 5 ms. Beside wrk's p99 they tell what
+   * of the client's tail is Sluice's handling; the rest passed before its handler ran (HTTP thread busy,
+   * kernel queues) or after the reply was written, or is the load generator's own delay.
+   */
+  serverP99AtMostMs: number | null;
+  serverShareOver5Ms: number | null;
+  /**
    * Share (0..1) of the machine's CPU time left idle during the run (all processes, /proc/stat). Near 0:
    * the two cores were the limit. Well above 0: the case was bound by latency (a closed loop with too few
    * requests in flight to keep them busy), not by CPU.
@@ -139,6 +147,8 @@ export function summarize(c: Case, runs: Run[], meanBodyBytes: number, offered: 
   const known = (pick: (run: Run) => number | null): number[] => runs.map(pick).filter((value): value is number => value !== null);
   const cpu = known((run) => run.cpuMicrosPerEvent);
   const gc = known((run) => run.mainGcMsPerSecond);
+  const serverP99 = known((run) => run.serverP99AtMostMs);
+  const serverOver5Ms = known((run) => run.serverShareOver5Ms);
   const idle = known((run) => run.machineIdleShare);
   const sum = (pick: (run: Run) => number): number => runs.reduce((total, run) => total + pick(run), 0);
   return {
@@ -161,6 +171,9 @@ export function summarize(c: Case, runs: Run[], meanBodyBytes: number, offered: 
       },
       cpuMicrosPerEvent: cpu.length ? median(cpu) : null,
       mainGcMsPerSecond: gc.length ? median(gc) : null,
+      // A bucket bound: the upper middle run's, never the average of two bounds.
+      serverP99AtMostMs: serverP99.length ? serverP99.sort((a, b) => a - b)[Math.floor(serverP99.length / 2)] : null,
+      serverShareOver5Ms: serverOver5Ms.length ? median(serverOver5Ms) : null,
       machineIdleShare: idle.length ? median(idle) : null,
     },
     non2xx: sum((run) => run.non2xx),
@@ -212,7 +225,7 @@ function ratioCell(report: BenchReport, m: Measurement, label: string): string {
 }
 
 export function formatTable(report: BenchReport): string {
-  const header = ['case', 'req/s', 'events/s', 'p50', 'p99', 'p99.9', 'non-2xx', 'CPU s/M ev', 'main GC ms/s', 'CPU idle', 'peak RSS', 'vs naive', 'vs ceiling'];
+  const header = ['case', 'req/s', 'events/s', 'p50', 'p99', 'p99.9', 'Sluice p99', 'non-2xx', 'CPU s/M ev', 'main GC ms/s', 'CPU idle', 'peak RSS', 'vs naive', 'vs ceiling'];
   const rows = report.measurements.map((m) => [
     m.label,
     whole(m.median.requestsPerSecond),
@@ -220,6 +233,7 @@ export function formatTable(report: BenchReport): string {
     ms(m.median.latencyMs.p50),
     ms(m.median.latencyMs.p99),
     ms(m.median.latencyMs.p99_9),
+    orDash(m.median.serverP99AtMostMs, (n) => (Number.isFinite(n) ? `≤ ${n} ms` : 'over the last bucket')),
     m.non2xx > 0 ? `${m.non2xx} (!)` : '0',
     orDash(m.kafka?.serverCpuMicrosPerEvent ?? m.median.cpuMicrosPerEvent, (n) => n.toFixed(2)),
     orDash(m.median.mainGcMsPerSecond, (n) => n.toFixed(1)),

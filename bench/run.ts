@@ -17,7 +17,8 @@ import { checkTargets } from './goals';
 import { startBroker, TopicCounter, type LocalBroker } from './kafka';
 import { caseLabel, expectedStatus, KAFKA_CONFIG, makePlan, targetNames, type Case, type Plan, type Rotation, type TargetSpec } from './plan';
 import { computeRatios, findClosed, formatTable, kafkaShortfall, summarize, summarizeRotation, writeReport, type BenchReport, type KafkaDelivery, type Run } from './report';
-import { checkAccepts, cpuBusyShare, cpuByThread, cpuTicks, freePort, idleShare, mainThreadGcSeconds, metricValue, scrapeMetrics, processUsage, resetPeakRss, startScriptServer, startSluice, stopServer, threadCpuSeconds, type ProcessUsage, type RunningServer, type ThreadCpu } from './targets';
+import { checkAccepts, cpuBusyShare, cpuByThread, cpuTicks, freePort, idleShare, metricValue, scrapeMetrics, processUsage, resetPeakRss, sampleSluice, startScriptServer, startSluice, stopServer, threadCpuSeconds, type ProcessUsage, type RunningServer, type SluiceSample, type ThreadCpu } from './targets';
+import { bucketDelta, quantileBound, shareAbove } from './histogram';
 import { answeredPerSecond, ensureWrk, runWrk, WRK_THREADS, wrkLoad, wrkVersion, type WrkResult, type WrkSettings } from './wrk';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -117,13 +118,20 @@ async function offeredRate(c: Case, bench: Bench, probe: (rate: number) => Promi
   return share * peak;
 }
 
+/** The target of "p99 < 5 ms": Sluice's own share of requests over it is reported beside wrk's p99. */
+const P99_TARGET_SECONDS = 0.005;
+
 /**
- * `gcBefore`/`gcAfter`: Sluice's main-thread GC seconds around the run (null for other servers);
+ * `sampleBefore`/`sampleAfter`: Sluice's /metrics around the run (null for other servers);
  * `machineIdle`: the share of the machine's CPU time nothing used during the run.
  */
-function toRun(wrk: WrkResult, eventsPerRequest: number, before: ProcessUsage | null, after: ProcessUsage | null, gcBefore: number | null, gcAfter: number | null, machineIdle: number | null): Run {
+function toRun(wrk: WrkResult, eventsPerRequest: number, before: ProcessUsage | null, after: ProcessUsage | null, sampleBefore: SluiceSample | null, sampleAfter: SluiceSample | null, machineIdle: number | null): Run {
   const answered = answeredPerSecond(wrk);
   const events = wrk.requests * eventsPerRequest;
+  const gcBefore = sampleBefore?.gcSeconds ?? null;
+  const gcAfter = sampleAfter?.gcSeconds ?? null;
+  const handled = sampleBefore?.intakeLatency && sampleAfter?.intakeLatency ? bucketDelta(sampleBefore.intakeLatency, sampleAfter.intakeLatency) : null;
+  const serverP99 = handled ? quantileBound(handled, 0.99) : null;
   return {
     requestsPerSecond: answered,
     eventsPerSecond: answered * eventsPerRequest,
@@ -133,6 +141,8 @@ function toRun(wrk: WrkResult, eventsPerRequest: number, before: ProcessUsage | 
     socketErrors: Object.values(wrk.socketErrors).reduce((sum, count) => sum + count, 0),
     cpuMicrosPerEvent: before && after && events > 0 ? ((after.cpuSeconds - before.cpuSeconds) * 1e6) / events : null,
     mainGcMsPerSecond: gcBefore !== null && gcAfter !== null ? ((gcAfter - gcBefore) * 1000) / wrk.durationSeconds : null,
+    serverP99AtMostMs: serverP99 === null ? null : serverP99 * 1000,
+    serverShareOver5Ms: handled ? shareAbove(handled, P99_TARGET_SECONDS) : null,
     machineIdleShare: machineIdle,
     wrkReport: wrk.report,
   };
@@ -150,20 +160,21 @@ async function measureCase(server: RunningServer, target: TargetSpec, c: Case, b
   await runWrk(settings(plan.warmupSeconds));
   const pid = server.child.pid;
   const idle = (): Promise<boolean> => sluiceIdle(server);
-  const gcSeconds = (): Promise<number | null> => (target.kind === 'sluice' ? mainThreadGcSeconds(server) : Promise.resolve(null));
+  const sample = (): Promise<SluiceSample | null> => (target.kind === 'sluice' ? sampleSluice(server) : Promise.resolve(null));
   // Kafka: the count before is taken once the warm-up's events (hasty ones come after their 202) are in.
   const countBefore = kafka ? await kafka.counter.settle(KAFKA_TOPIC, kafka.partitions, idle, () => undefined) : null;
   const spanStart = kafkaSpan(pid, kafka);
   const runs: Run[] = [];
   for (let i = 0; i < plan.repetitions; i++) {
-    // The GC figure comes from a /metrics scrape, itself work for the server: kept outside the CPU window.
-    const gcBefore = await gcSeconds();
+    // The GC and latency figures come from /metrics scrapes, themselves work for the server: kept
+    // outside the CPU window, and on their own route, which the latency figure leaves out.
+    const sampleBefore = await sample();
     const before = processUsage(pid);
     const ticksBefore = cpuTicks();
     const wrk = await runWrk(settings(plan.measureSeconds));
     const machineIdle = idleShare(ticksBefore, cpuTicks());
     const after = processUsage(pid);
-    runs.push(toRun(wrk, bodies.workload.eventsPerRequest, before, after, gcBefore, await gcSeconds(), machineIdle));
+    runs.push(toRun(wrk, bodies.workload.eventsPerRequest, before, after, sampleBefore, await sample(), machineIdle));
   }
   const peakRss = processUsage(pid)?.peakRssBytes;
   const measurement = summarize(c, runs, bodies.meanBodyBytes, rate, peakRss === undefined ? null : peakRss / 2 ** 20, peakIsPerCase);

@@ -8,6 +8,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import type { BodiesFile } from './bodies';
 import { trackChild } from './children';
+import { histogramBuckets, type Buckets } from './histogram';
 
 export interface RunningServer {
   target: string;
@@ -173,14 +174,21 @@ export async function scrapeMetrics(server: RunningServer): Promise<string | nul
   }
 }
 
-/**
- * Seconds Sluice's main thread has spent in garbage collection since it started (prom-client's GC
- * histogram, every kind), or null when its /metrics cannot be read.
- */
-export async function mainThreadGcSeconds(server: RunningServer): Promise<number | null> {
+/** What one scrape of Sluice's /metrics gives a run's figures. */
+export interface SluiceSample {
+  /** Seconds its main thread has spent in garbage collection since it started (prom-client's GC histogram, every kind). */
+  gcSeconds: number | null;
+  /** Its own latency histogram for POST /v1/events (handler start to reply), every mode. */
+  intakeLatency: Buckets | null;
+}
+
+/** Sluice's counters for a run's figures; nulls when its /metrics cannot be read. */
+export async function sampleSluice(server: RunningServer): Promise<SluiceSample> {
   const text = await scrapeMetrics(server);
-  const seconds = text === null ? NaN : metricSum(text, 'sluice_nodejs_gc_duration_seconds_sum');
-  return Number.isNaN(seconds) ? null : seconds;
+  if (text === null) return { gcSeconds: null, intakeLatency: null };
+  const seconds = metricSum(text, 'sluice_nodejs_gc_duration_seconds_sum');
+  const latency = histogramBuckets(text, 'sluice_http_request_duration_seconds', 'route="/v1/events"');
+  return { gcSeconds: Number.isNaN(seconds) ? null : seconds, intakeLatency: latency.size > 0 ? latency : null };
 }
 
 /** CPU time (user + system, all threads) and peak RSS of a process, from /proc; null where there is none. */

@@ -7,8 +7,8 @@ const path = require('node:path');
 const ROOT = path.resolve(__dirname, '..');
 
 /**
- * Sluice's patches to its dependencies: the postinstall applies them, and a change to one reinstalls.
- * Each is written against one release (`version`); `marker` is text the patched `file` contains.
+ * Sluice's patches to its dependencies: the postinstall applies them in this order, and a change to one
+ * reinstalls. Each is written against one release (`version`); `marker` is text the patched `file` contains.
  * `rebuild`: the patch changes native code, so the module's binding is rebuilt.
  */
 const PATCHES = [
@@ -17,6 +17,13 @@ const PATCHES = [
     version: '3.6.1',
     patch: path.join(__dirname, 'patches', 'node-rdkafka-batched-delivery-reports.patch'),
     marker: { file: 'lib/producer.js', text: 'dr_batch_cb' },
+    rebuild: true,
+  },
+  {
+    module: 'node-rdkafka',
+    version: '3.6.1',
+    patch: path.join(__dirname, 'patches', 'node-rdkafka-produce-spans.patch'),
+    marker: { file: 'lib/producer.js', text: 'produceSpans' },
     rebuild: true,
   },
   {

@@ -12,7 +12,10 @@ import type { MessageBatch, Sink, SinkFailure } from './types';
  */
 export class TaskDelivery implements MessageBatch {
   readonly size: number;
-  private readonly payload: Buffer;
+  readonly payload: Buffer;
+  readonly spans: Int32Array;
+  readonly spanStride = MESSAGE_FIELDS;
+  readonly timestamps: Float64Array;
   private readonly remaining: Int32Array;
   private readonly sinkFailures: Int32Array;
   private readonly errorItems: (string[] | undefined)[];
@@ -38,6 +41,9 @@ export class TaskDelivery implements MessageBatch {
     this.unsettled = this.size;
     this.settled = new Uint8Array(this.size);
     this.payload = result.payload;
+    // A view from each message's ValueStart: ValueEnd, KeyStart and KeyEnd follow it in the wire format.
+    this.spans = result.messages.subarray(MessageField.ValueStart);
+    this.timestamps = result.timestamps;
     this.remaining = new Int32Array(requests.length);
     this.sinkFailures = new Int32Array(requests.length);
     this.errorItems = new Array(requests.length);
@@ -74,15 +80,6 @@ export class TaskDelivery implements MessageBatch {
   value(i: number): Buffer {
     const start = this.field(i, MessageField.ValueStart);
     return this.payload.subarray(start, this.field(i, MessageField.ValueEnd));
-  }
-
-  key(i: number): Buffer | null {
-    const start = this.field(i, MessageField.KeyStart);
-    return start < 0 ? null : this.payload.subarray(start, this.field(i, MessageField.KeyEnd));
-  }
-
-  timestamp(i: number): number {
-    return this.result.timestamps[i]!;
   }
 
   hasty(i: number): boolean {

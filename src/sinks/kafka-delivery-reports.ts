@@ -11,8 +11,8 @@ export type DeliveryReportsListener = (errors: ReadonlyArray<LibrdKafkaError | u
 
 /**
  * The producer option that turns batched reports on (and per-report ones off). It also opens the
- * patch's lean produce() path, taken when the opaque is a uint32 and there are no headers: the
- * ledger's sequence numbers (kafka-ledger.ts) always are.
+ * patch's lean produce() path, taken when the opaque is a uint32 and there are no headers. Sluice
+ * itself produces in runs (kafka-produce-spans.ts), whose opaques travel the same way.
  */
 export const BATCHED_DELIVERY_REPORTS = { dr_batch_cb: true } as const;
 

@@ -13,30 +13,42 @@ export class DeliveryLedger {
   private next = 0;
   pending = 0;
 
-  /** The sequence number for this message, or -1 when its slot is still taken (too much in flight). */
-  add(batch: MessageBatch, index: number): number {
-    const seq = this.next;
-    const slot = seq & (LEDGER_SLOTS - 1);
-    if (this.batches[slot] !== undefined) return -1;
-    this.batches[slot] = batch;
-    this.indexes[slot] = index;
-    this.next = (seq + 1) & 0x3fffffff;
-    this.pending++;
-    return seq;
+  /** The sequence number the next reserved message gets; those after it follow on, one each. */
+  get nextSeq(): number {
+    return this.next;
+  }
+
+  /**
+   * Takes slots for messages first, first+1, … of a batch, with consecutive sequence numbers from
+   * nextSeq, up to `count` or a slot still taken (too much in flight); returns how many it took.
+   */
+  reserve(batch: MessageBatch, first: number, count: number): number {
+    let taken = 0;
+    for (; taken < count; taken++) {
+      const slot = (this.next + taken) & (LEDGER_SLOTS - 1);
+      if (this.batches[slot] !== undefined) break;
+      this.batches[slot] = batch;
+      this.indexes[slot] = first + taken;
+    }
+    // Sequence numbers wrap at a multiple of LEDGER_SLOTS, so a number past the wrap (as the native
+    // side counts on from the first) still names the same slot.
+    this.next = (this.next + taken) & 0x3fffffff;
+    this.pending += taken;
+    return taken;
   }
 
   settle(seq: number, failure: SinkFailure | null): void {
     const slot = seq & (LEDGER_SLOTS - 1);
     const batch = this.batches[slot];
     if (batch === undefined) return;
-    this.release(seq);
+    this.release(seq, 1);
     batch.settle(this.indexes[slot]!, failure);
   }
 
-  /** Frees a slot whose message never reached librdkafka (the caller settles it). */
-  release(seq: number): void {
-    this.batches[seq & (LEDGER_SLOTS - 1)] = undefined;
-    this.pending--;
+  /** Frees the slots of `count` messages from `seq` that never reached librdkafka (the caller settles them). */
+  release(seq: number, count: number): void {
+    for (let i = 0; i < count; i++) this.batches[(seq + i) & (LEDGER_SLOTS - 1)] = undefined;
+    this.pending -= count;
   }
 }
 

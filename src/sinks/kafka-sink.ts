@@ -3,6 +3,7 @@ import type { Config, RdkafkaConf } from '../config/types';
 import { RateLimitedLog, type Logger } from '../log';
 import { BATCHED_DELIVERY_REPORTS, onDeliveryReports } from './kafka-delivery-reports';
 import { Backlog, DeliveryLedger } from './kafka-ledger';
+import { produceRun } from './kafka-produce-spans';
 import type { KafkaStats } from './kafka-stats';
 import type { MessageBatch, Sink, SinkFailure } from './types';
 
@@ -47,12 +48,6 @@ function splitConf(conf: RdkafkaConf): { global: RdkafkaConf; topic: RdkafkaConf
   return { global, topic };
 }
 
-/** Why a message could not be handed to librdkafka. */
-const enum Refusal {
-  None,
-  QueueFull,
-}
-
 /** One node-rdkafka producer for one delivery mode, with its ledger and backlog. */
 class ModeProducer {
   readonly ledger = new DeliveryLedger();
@@ -84,14 +79,17 @@ class ModeProducer {
     this.producer.on('event.stats', (event: { message: string }) => stats.record(mode, event));
   }
 
-  /** Hands a message to librdkafka, or queues it behind those already waiting; returns a failure. */
-  send(batch: MessageBatch, i: number, downReason: string | null): SinkFailure | null {
-    if (!this.connected) return { reason: 'kafka_not_connected', message: `kafka: ${downReason ?? 'producer not connected'}` };
-    if (this.backlog.size > 0 || this.produce(batch, i) === Refusal.QueueFull) {
-      this.backlog.push(batch, i);
-      this.scheduleRetry();
+  /** Hands messages from … to-1 (one topic) to librdkafka, or queues them behind those already waiting. */
+  send(batch: MessageBatch, from: number, to: number, downReason: string | null): void {
+    if (!this.connected) {
+      const failure = { reason: 'kafka_not_connected', message: `kafka: ${downReason ?? 'producer not connected'}` };
+      for (let i = from; i < to; i++) batch.settle(i, failure);
+      return;
     }
-    return null;
+    const waitFrom = this.backlog.size > 0 ? from : this.produce(batch, from, to);
+    if (waitFrom === to) return;
+    for (let i = waitFrom; i < to; i++) this.backlog.push(batch, i);
+    this.scheduleRetry();
   }
 
   /** Offers waiting messages again, oldest first, until librdkafka is full again. */
@@ -99,23 +97,31 @@ class ModeProducer {
     while (this.backlog.size > 0) {
       const batch = this.backlog.peekBatch();
       const i = this.backlog.peekIndex();
-      if (!batch.isSettled(i) && this.produce(batch, i) === Refusal.QueueFull) return this.scheduleRetry();
+      if (!batch.isSettled(i) && this.produce(batch, i, i + 1) === i) return this.scheduleRetry();
       this.backlog.shift();
     }
   }
 
-  private produce(batch: MessageBatch, i: number): Refusal {
-    const seq = this.ledger.add(batch, i);
-    if (seq < 0) return Refusal.QueueFull;
-    try {
-      this.producer.produce(batch.topic(i), null, batch.value(i), batch.key(i), batch.timestamp(i), seq);
-      return Refusal.None;
-    } catch (err) {
-      this.ledger.release(seq);
-      if ((err as LibrdKafkaError).code === CODES.ERRORS.ERR__QUEUE_FULL) return Refusal.QueueFull;
-      batch.settle(i, kafkaFailure(err as LibrdKafkaError));
-      return Refusal.None;
+  /**
+   * Produces messages from … to-1 until librdkafka's queue is full; returns the first it did not take.
+   * A message librdkafka refuses for any other reason is settled with that failure, and the rest go on.
+   */
+  private produce(batch: MessageBatch, from: number, to: number): number {
+    const topic = batch.topic(from);
+    let next = from;
+    while (next < to) {
+      const seq = this.ledger.nextSeq;
+      const reserved = this.ledger.reserve(batch, next, to - next);
+      if (reserved === 0) return next; // the ledger is full: wait, as for librdkafka's queue
+      const { produced, error } = produceRun(this.producer, topic, batch, next, reserved, seq);
+      this.ledger.release(seq + produced, reserved - produced);
+      next += produced;
+      if (error === null) continue;
+      if (error.code === CODES.ERRORS.ERR__QUEUE_FULL) return next;
+      batch.settle(next, kafkaFailure(error));
+      next++;
     }
+    return next;
   }
 
   private scheduleRetry(): void {
@@ -163,11 +169,16 @@ export class KafkaSink implements Sink {
     for (const p of Object.values(this.producers)) this.connect(p);
   }
 
+  /** Hands the batch over in runs of messages with the same topic and delivery mode. */
   send(batch: MessageBatch): void {
-    for (let i = 0; i < batch.size; i++) {
-      const target = batch.hasty(i) ? this.producers.hasty : this.producers.guaranteed;
-      const failure = target.send(batch, i, this.down);
-      if (failure !== null) batch.settle(i, failure);
+    let from = 0;
+    while (from < batch.size) {
+      const hasty = batch.hasty(from);
+      const topic = batch.topic(from);
+      let to = from + 1;
+      while (to < batch.size && batch.hasty(to) === hasty && batch.topic(to) === topic) to++;
+      (hasty ? this.producers.hasty : this.producers.guaranteed).send(batch, from, to, this.down);
+      from = to;
     }
   }
 

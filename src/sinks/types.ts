@@ -7,8 +7,16 @@ export interface MessageBatch {
   readonly size: number;
   topic(i: number): string;
   value(i: number): Buffer;
-  key(i: number): Buffer | null;
-  timestamp(i: number): number;
+  /**
+   * Every value and key as a byte range of `payload`, for a sink that hands over a run of messages in
+   * one call: message i's value is payload[spans[i * spanStride]] up to spans[i * spanStride + 1], its
+   * key the next two (no key when that start is negative).
+   */
+  readonly payload: Buffer;
+  readonly spans: Int32Array;
+  readonly spanStride: number;
+  /** Message i's timestamp (ms since the epoch) is timestamps[i]. */
+  readonly timestamps: Float64Array;
   /** Hasty messages may take a higher-latency, higher-throughput path. */
   hasty(i: number): boolean;
   /** Exactly once per message: null when persisted, else why not. Later calls are ignored. */

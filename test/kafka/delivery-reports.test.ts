@@ -6,24 +6,13 @@
  */
 import { describe, it, before, after } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { CODES, Producer, type LibrdKafkaError, type ProducerGlobalConfig } from 'node-rdkafka';
+import { CODES, type LibrdKafkaError, type Producer } from 'node-rdkafka';
 import { BATCHED_DELIVERY_REPORTS, onDeliveryReports } from '../../src/sinks/kafka-delivery-reports';
 import { countRecords, readAll } from '../helpers/kafka-consumer';
-import { createTopic, kafkaBootstrap, releaseKafka, tag } from './support';
+import { connectedProducer as connected, createTopic, disconnectProducer as disconnect, kafkaBootstrap, releaseKafka, tag } from './support';
 
 const MESSAGES = 2000;
 const FLUSH_MAX = 100;
-
-async function connected(conf: Record<string, unknown>): Promise<Producer> {
-  const producer = new Producer({ 'linger.ms': 5, ...conf } as ProducerGlobalConfig, { acks: -1 });
-  await new Promise<void>((resolve, reject) => producer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())));
-  producer.setPollInterval(1);
-  return producer;
-}
-
-async function disconnect(producer: Producer): Promise<void> {
-  await new Promise<void>((resolve) => producer.disconnect(5_000, () => resolve()));
-}
 
 interface Batch {
   errors: ReadonlyArray<LibrdKafkaError | undefined> | null;

@@ -7,7 +7,7 @@ import { after, before } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as path from 'node:path';
-import { AdminClient } from 'node-rdkafka';
+import { AdminClient, Producer, type ProducerGlobalConfig } from 'node-rdkafka';
 import { startKafka, stopKafka } from '../helpers/kafka';
 import { postEvents, request, type Resp } from '../helpers/http';
 import { deepMerge, startSluice, writeYaml, makeTempDir, sleep, type Json, type Sluice } from '../helpers/server';
@@ -129,6 +129,18 @@ export async function createTopic(bootstrap: string, topic: string): Promise<voi
   } finally {
     admin.disconnect();
   }
+}
+
+/** A bare node-rdkafka producer (acks=all, 5 ms linger unless `conf` says otherwise), connected and polled. */
+export async function connectedProducer(conf: Record<string, unknown>): Promise<Producer> {
+  const producer = new Producer({ 'linger.ms': 5, ...conf } as ProducerGlobalConfig, { acks: -1 });
+  await new Promise<void>((resolve, reject) => producer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())));
+  producer.setPollInterval(1);
+  return producer;
+}
+
+export async function disconnectProducer(producer: Producer): Promise<void> {
+  await new Promise<void>((resolve) => producer.disconnect(5_000, () => resolve()));
 }
 
 /** GET /readyz: status and parsed body. Connection failures read as status 0. */

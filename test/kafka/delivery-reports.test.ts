@@ -4,12 +4,12 @@
  * batches of at most 100; a failed message's report carries librdkafka's error code. A producer without
  * the option still gets node-rdkafka's own report per message.
  */
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { CODES, type LibrdKafkaError, type Producer } from 'node-rdkafka';
 import { BATCHED_DELIVERY_REPORTS, onDeliveryReports } from '../../src/sinks/kafka-delivery-reports';
 import { countRecords, readAll } from '../helpers/kafka-consumer';
-import { connectedProducer as connected, createTopic, disconnectProducer as disconnect, kafkaBootstrap, releaseKafka, tag } from './support';
+import { connectedProducer as connected, createTopic, disconnectProducer as disconnect, kafkaFixture, tag } from './support';
 
 const MESSAGES = 2000;
 const FLUSH_MAX = 100;
@@ -36,16 +36,12 @@ async function produceBatched(producer: Producer, topic: string, count: number):
 }
 
 describe('node-rdkafka, patched: delivery reports in batches', { timeout: 60_000 }, () => {
-  let bootstrap = '';
-  before(async () => {
-    bootstrap = await kafkaBootstrap();
-  });
-  after(releaseKafka);
+  const kafka = kafkaFixture();
 
   it('reports every delivered message once, with its opaque, in batches of at most 100', async () => {
     const topic = `test.reports.${tag()}`;
-    await createTopic(bootstrap, topic);
-    const producer = await connected({ 'bootstrap.servers': bootstrap, ...BATCHED_DELIVERY_REPORTS });
+    await createTopic(kafka.bootstrap, topic);
+    const producer = await connected({ 'bootstrap.servers': kafka.bootstrap, ...BATCHED_DELIVERY_REPORTS });
     try {
       const batches = await produceBatched(producer, topic, MESSAGES);
       const opaques = batches.flatMap((b) => b.opaques);
@@ -56,12 +52,12 @@ describe('node-rdkafka, patched: delivery reports in batches', { timeout: 60_000
     } finally {
       await disconnect(producer);
     }
-    assert.equal(await countRecords(bootstrap, topic), MESSAGES);
+    assert.equal(await countRecords(kafka.bootstrap, topic), MESSAGES);
   });
 
   it("reports a failed message's error, with librdkafka's code, at its opaque's index", async () => {
     const absent = `test.reports.${tag()}.absent`;
-    const producer = await connected({ 'bootstrap.servers': bootstrap, 'allow.auto.create.topics': false, 'message.timeout.ms': 1500, ...BATCHED_DELIVERY_REPORTS });
+    const producer = await connected({ 'bootstrap.servers': kafka.bootstrap, 'allow.auto.create.topics': false, 'message.timeout.ms': 1500, ...BATCHED_DELIVERY_REPORTS });
     try {
       const batches = await produceBatched(producer, absent, 5);
       const failures = batches.flatMap((b) => b.opaques.map((opaque, i) => ({ opaque, code: b.errors?.[i]?.code, message: b.errors?.[i]?.message })));
@@ -79,7 +75,7 @@ describe('node-rdkafka, patched: delivery reports in batches', { timeout: 60_000
     // uint32 opaques take the patch's lean produce path (the number rides in the opaque pointer); other
     // opaques, and a string key, take node-rdkafka's own path. Both must keep the message intact.
     const topic = `test.reports.${tag()}.opaques`;
-    await createTopic(bootstrap, topic);
+    await createTopic(kafka.bootstrap, topic);
     const objectOpaque = { name: 'an object' };
     const sent: Array<{ value: string; key: Buffer | string | null; opaque: unknown }> = [
       { value: 'v0', key: Buffer.from('k0'), opaque: 0 },
@@ -90,7 +86,7 @@ describe('node-rdkafka, patched: delivery reports in batches', { timeout: 60_000
       { value: 'v5', key: null, opaque: undefined },
     ];
     const timestamp = (i: number): number => 1_700_000_000_000 + i;
-    const producer = await connected({ 'bootstrap.servers': bootstrap, ...BATCHED_DELIVERY_REPORTS });
+    const producer = await connected({ 'bootstrap.servers': kafka.bootstrap, ...BATCHED_DELIVERY_REPORTS });
     const opaques: unknown[] = [];
     const errors: Array<LibrdKafkaError | undefined> = [];
     try {
@@ -109,7 +105,7 @@ describe('node-rdkafka, patched: delivery reports in batches', { timeout: 60_000
     assert.deepEqual(errors.filter((err) => err !== undefined), []);
     assert.deepEqual(new Set(opaques), new Set(sent.map((m) => m.opaque)));
     assert.ok(opaques.includes(objectOpaque), 'the object opaque comes back as the same object');
-    const records = await readAll(bootstrap, topic, { expect: sent.length });
+    const records = await readAll(kafka.bootstrap, topic, { expect: sent.length });
     assert.deepEqual(
       records.map((r) => [r.value.toString(), r.key?.toString() ?? null, r.timestamp]),
       sent.map((m, i) => [m.value, m.key?.toString() ?? null, timestamp(i)]),
@@ -118,8 +114,8 @@ describe('node-rdkafka, patched: delivery reports in batches', { timeout: 60_000
 
   it('still reports each message on its own to a producer without the option', async () => {
     const topic = `test.reports.${tag()}.each`;
-    await createTopic(bootstrap, topic);
-    const producer = await connected({ 'bootstrap.servers': bootstrap, dr_cb: true });
+    await createTopic(kafka.bootstrap, topic);
+    const producer = await connected({ 'bootstrap.servers': kafka.bootstrap, dr_cb: true });
     try {
       const opaques: unknown[] = [];
       const done = new Promise<void>((resolve, reject) => {

@@ -3,13 +3,13 @@
  * real broker: a run of messages sliced from one buffer goes to librdkafka in one call, each with its
  * own key, timestamp and opaque, and a run stops at the first message librdkafka refuses.
  */
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { CODES, Producer, type ProducerGlobalConfig } from 'node-rdkafka';
 import { BATCHED_DELIVERY_REPORTS, onDeliveryReports } from '../../src/sinks/kafka-delivery-reports';
 import { produceRun, type SpannedMessages } from '../../src/sinks/kafka-produce-spans';
 import { readAll } from '../helpers/kafka-consumer';
-import { connectedProducer, createTopic, disconnectProducer as disconnect, kafkaBootstrap, releaseKafka, tag } from './support';
+import { connectedProducer, createTopic, disconnectProducer as disconnect, kafkaFixture, tag } from './support';
 
 /** Five ints per message, the spans from the second: a stride and an offset unlike the wire format's. */
 const STRIDE = 5;
@@ -70,16 +70,12 @@ function reports(producer: Producer, count: number): Promise<{ opaques: unknown[
 }
 
 describe('node-rdkafka, patched: produceSpans', { timeout: 60_000 }, () => {
-  let bootstrap = '';
-  before(async () => {
-    bootstrap = await kafkaBootstrap();
-  });
-  after(releaseKafka);
+  const kafka = kafkaFixture();
 
   it('produces a run sliced from one buffer, with its keys, timestamps and consecutive opaques', async () => {
     const topic = `test.spans.${tag()}`;
-    await createTopic(bootstrap, topic);
-    const producer = await connected({ 'bootstrap.servers': bootstrap });
+    await createTopic(kafka.bootstrap, topic);
+    const producer = await connected({ 'bootstrap.servers': kafka.bootstrap });
     try {
       const reported = reports(producer, 3);
       const outcome = produceRun(producer, topic, spansBatch(MESSAGES), 1, 3, 2 ** 30 - 1);
@@ -91,7 +87,7 @@ describe('node-rdkafka, patched: produceSpans', { timeout: 60_000 }, () => {
     } finally {
       await disconnect(producer);
     }
-    const records = await readAll(bootstrap, topic, { expect: 3 });
+    const records = await readAll(kafka.bootstrap, topic, { expect: 3 });
     assert.deepEqual(
       records.map((r) => [r.value.toString(), r.key?.toString() ?? null, r.timestamp]),
       MESSAGES.slice(1, 4).map((m) => [m.value, m.key, m.timestamp]),
@@ -100,10 +96,10 @@ describe('node-rdkafka, patched: produceSpans', { timeout: 60_000 }, () => {
 
   it('stops at a span outside the payload: the messages before it go, none from it on', async () => {
     const topic = `test.spans.${tag()}.bad`;
-    await createTopic(bootstrap, topic);
+    await createTopic(kafka.bootstrap, topic);
     const batch = spansBatch(MESSAGES);
     batch.spans[2 * STRIDE + 1] = batch.payload.length + 1; // message 2's value ends past the payload
-    const producer = await connected({ 'bootstrap.servers': bootstrap });
+    const producer = await connected({ 'bootstrap.servers': kafka.bootstrap });
     try {
       const reported = reports(producer, 2);
       const outcome = produceRun(producer, topic, batch, 0, 4, 10);
@@ -116,7 +112,7 @@ describe('node-rdkafka, patched: produceSpans', { timeout: 60_000 }, () => {
     } finally {
       await disconnect(producer);
     }
-    const records = await readAll(bootstrap, topic, { expect: 3 });
+    const records = await readAll(kafka.bootstrap, topic, { expect: 3 });
     assert.deepEqual(
       records.map((r) => r.value.toString()),
       [MESSAGES[0]!.value, MESSAGES[1]!.value, MESSAGES[3]!.value],
@@ -125,9 +121,9 @@ describe('node-rdkafka, patched: produceSpans', { timeout: 60_000 }, () => {
 
   it("stops where librdkafka's queue is full and says so", async () => {
     const topic = `test.spans.${tag()}.full`;
-    await createTopic(bootstrap, topic);
+    await createTopic(kafka.bootstrap, topic);
     // A long linger keeps the three queued messages queued while the run asks for a fourth slot.
-    const producer = await connected({ 'bootstrap.servers': bootstrap, 'queue.buffering.max.messages': 3, 'linger.ms': 2_000 });
+    const producer = await connected({ 'bootstrap.servers': kafka.bootstrap, 'queue.buffering.max.messages': 3, 'linger.ms': 2_000 });
     try {
       const reported = reports(producer, 3);
       const outcome = produceRun(producer, topic, spansBatch(MESSAGES), 0, 5, 0);
@@ -140,7 +136,7 @@ describe('node-rdkafka, patched: produceSpans', { timeout: 60_000 }, () => {
   });
 
   it('refuses a run that reaches past its spans or timestamps', async () => {
-    const producer = await connected({ 'bootstrap.servers': bootstrap });
+    const producer = await connected({ 'bootstrap.servers': kafka.bootstrap });
     try {
       const batch = spansBatch(MESSAGES);
       assert.throws(() => produceRun(producer, 'unused', batch, 3, 3, 0), RangeError);
@@ -152,11 +148,11 @@ describe('node-rdkafka, patched: produceSpans', { timeout: 60_000 }, () => {
 
   it('refuses a run on a producer that is not connected with ERR__STATE, as a value, not a throw', async () => {
     const batch = spansBatch(MESSAGES);
-    const neverConnected = new Producer({ 'bootstrap.servers': bootstrap, ...BATCHED_DELIVERY_REPORTS } as ProducerGlobalConfig);
+    const neverConnected = new Producer({ 'bootstrap.servers': kafka.bootstrap, ...BATCHED_DELIVERY_REPORTS } as ProducerGlobalConfig);
     const outcome = produceRun(neverConnected, 'unused', batch, 0, 2, 0);
     assert.equal(outcome.produced, 0);
     assert.equal(outcome.error?.code, CODES.ERRORS.ERR__STATE);
-    const producer = await connected({ 'bootstrap.servers': bootstrap });
+    const producer = await connected({ 'bootstrap.servers': kafka.bootstrap });
     await disconnect(producer);
     assert.equal(produceRun(producer, 'unused', batch, 0, 2, 0).error?.code, CODES.ERRORS.ERR__STATE);
   });

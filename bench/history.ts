@@ -30,11 +30,7 @@ export function readRuns(dir: string): RecordedRun[] {
     .filter((name) => name.endsWith('.json'))
     .sort()
     .map((file) => {
-      const json = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as {
-        command?: string;
-        machine?: { cpuModel?: string; commit?: string };
-        targets?: TargetCheck[];
-      };
+      const json = readResults(path.join(dir, file));
       return {
         file,
         cpuModel: json.machine?.cpuModel ?? 'unknown',
@@ -43,6 +39,21 @@ export function readRuns(dir: string): RecordedRun[] {
         targets: json.targets ?? [],
       };
     });
+}
+
+interface ResultsFile {
+  command?: string;
+  machine?: { cpuModel?: string; commit?: string };
+  targets?: TargetCheck[];
+}
+
+/** One results file; one that cannot be read says which file it was. */
+function readResults(file: string): ResultsFile {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as ResultsFile;
+  } catch (err) {
+    throw new Error(`cannot read the results file ${file}: ${(err as Error).message}`);
+  }
 }
 
 /** Per goal (in the order goals first appear), the runs that measured it; `goalFilter` keeps matching goals. */

@@ -38,6 +38,12 @@ describe('bench: target history across recorded runs', () => {
     ]);
   });
 
+  it('names the file it cannot read', () => {
+    const dir = resultsDir();
+    fs.writeFileSync(path.join(dir, '2026-12-06T10-00-00Z.json'), '{"targets": [');
+    assert.throws(() => readRuns(dir), /cannot read the results file .*2026-12-06T10-00-00Z\.json: /);
+  });
+
   it('groups verdicts by goal and leaves out runs that did not measure it', () => {
     const histories = goalHistories(readRuns(resultsDir()), null);
     assert.deepEqual(histories.map((h) => [h.goal, h.runs.map((entry) => entry.check.met)]), [

@@ -5,7 +5,10 @@
 //
 // Usage: node dist/bench/ab.js --baseline <checkout with dist/ built> [--workload trivial50]
 //          [--connections 100] [--rounds 5] [--seconds 8] [--warmup 3] [--config bench/config/null.yaml]
-//          [--rate <requests/s, an open loop>] [--baseline-env NAME=VALUE]
+//          [--rate <requests/s, an open loop>] [--lead-in 2] [--baseline-env NAME=VALUE]
+// --lead-in loads a side, unmeasured, right before each of its measured runs: in turns, a side has sat
+// idle while the other ran, and the first run after that had the worse p99 in all 16 rounds of a trial
+// (bench/RESULTS.md, 2026-12-06), whichever build it was.
 // --baseline-env sets one environment variable for the baseline only: with --baseline . it compares
 // a setting (e.g. SLUICE_POOL_THREADS=1) on one build.
 // A baseline checkout: git worktree add /tmp/base <rev> && cd /tmp/base &&
@@ -33,10 +36,11 @@ export interface Options {
   warmup: number;
   config: string;
   rate: number | null;
+  leadIn: number;
   baselineEnv: NodeJS.ProcessEnv;
 }
 
-const USAGE = `usage: node dist/bench/ab.js --baseline DIR [--workload ${Object.keys(WORKLOADS).join('|')}] [--connections N] [--rounds N] [--seconds N] [--warmup N] [--config FILE] [--rate N] [--baseline-env NAME=VALUE]`;
+const USAGE = `usage: node dist/bench/ab.js --baseline DIR [--workload ${Object.keys(WORKLOADS).join('|')}] [--connections N] [--rounds N] [--seconds N] [--warmup N] [--config FILE] [--rate N] [--lead-in N] [--baseline-env NAME=VALUE]`;
 
 /** A command line that cannot be run: said with the usage line, exit status 2. */
 export class UsageError extends Error {}
@@ -62,7 +66,7 @@ export function parseOptions(argv: string[]): Options {
   const baselineEnv = given.get('baseline-env');
   const assignment = baselineEnv === undefined ? null : /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(baselineEnv);
   if (baselineEnv !== undefined && assignment === null) throw new UsageError(`--baseline-env must be NAME=VALUE, not "${baselineEnv}"`);
-  const known = ['baseline', 'workload', 'connections', 'rounds', 'seconds', 'warmup', 'config', 'rate', 'baseline-env'];
+  const known = ['baseline', 'workload', 'connections', 'rounds', 'seconds', 'warmup', 'config', 'rate', 'lead-in', 'baseline-env'];
   const unknown = [...given.keys()].find((name) => !known.includes(name));
   if (unknown) throw new UsageError(`unknown option --${unknown}`);
   return {
@@ -74,6 +78,7 @@ export function parseOptions(argv: string[]): Options {
     warmup: number('warmup', 3)!,
     config: given.get('config') ?? 'bench/config/null.yaml',
     rate: number('rate', null),
+    leadIn: number('lead-in', 2)!,
     baselineEnv: assignment === null ? {} : { [assignment[1]!]: assignment[2]! },
   };
 }
@@ -109,7 +114,7 @@ async function main(): Promise<void> {
       await checkAccepts(server, bodies, 201);
     }
     const load = (side: Side, seconds: number): Promise<WrkResult> => runWrk(wrkLoad(side.server.url, bodies, options.connections, seconds, options.rate));
-    console.log(`${workload.name}, ${options.connections} connections${options.rate ? `, open loop at ${options.rate} requests/s` : ''}, ${options.config}: warm-up ${options.warmup} s each, ${options.rounds} rounds of ${options.seconds} s`);
+    console.log(`${workload.name}, ${options.connections} connections${options.rate ? `, open loop at ${options.rate} requests/s` : ''}, ${options.config}: warm-up ${options.warmup} s each, ${options.rounds} rounds of ${options.seconds} s, each after ${options.leadIn} s unmeasured`);
     for (const side of sides) await load(side, options.warmup);
     console.log('round  order            events/s this  events/s baseline  ratio  p99 this  p99 baseline  non-2xx');
     // Events/s of 2xx answers, by side name, per round; ratios and medians as in run.ts's rotation.
@@ -117,7 +122,10 @@ async function main(): Promise<void> {
     const ratios: number[] = [];
     for (let r = 0; r < options.rounds; r++) {
       const order = r % 2 === 0 ? sides : [...sides].reverse();
-      for (const side of order) side.runs.push(await load(side, options.seconds));
+      for (const side of order) {
+        await load(side, options.leadIn);
+        side.runs.push(await load(side, options.seconds));
+      }
       const round = Object.fromEntries(sides.map((side) => [side.name, answeredPerSecond(side.runs[r]!) * workload.eventsPerRequest]));
       rounds.push(round);
       ratios.push(round.this! / round.baseline!);

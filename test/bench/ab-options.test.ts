@@ -20,6 +20,7 @@ describe('bench/ab.js options', () => {
       warmup: 3,
       config: 'bench/config/null.yaml',
       rate: null,
+      leadIn: 2,
       baselineEnv: {},
     });
   });
@@ -27,10 +28,10 @@ describe('bench/ab.js options', () => {
   it('reads every option, and one environment variable for the baseline only', () => {
     const options = parseOptions([
       '--baseline', REPO_ROOT, '--workload', 'analytics50', '--connections', '25', '--rounds', '7', '--seconds', '4',
-      '--warmup', '1', '--config', 'bench/config/kafka.yaml', '--rate', '3000', '--baseline-env', 'NODE_OPTIONS=--max-semi-space-size=4',
+      '--warmup', '1', '--config', 'bench/config/kafka.yaml', '--rate', '3000', '--lead-in', '0.5', '--baseline-env', 'NODE_OPTIONS=--max-semi-space-size=4',
     ]);
     assert.equal(options.workload, 'analytics50');
-    assert.deepEqual([options.connections, options.rounds, options.seconds, options.warmup, options.rate], [25, 7, 4, 1, 3000]);
+    assert.deepEqual([options.connections, options.rounds, options.seconds, options.warmup, options.rate, options.leadIn], [25, 7, 4, 1, 3000, 0.5]);
     assert.equal(options.config, 'bench/config/kafka.yaml');
     assert.deepEqual(options.baselineEnv, { NODE_OPTIONS: '--max-semi-space-size=4' });
   });

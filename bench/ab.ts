@@ -23,7 +23,7 @@ import { onInterrupt, stopChildrenOnSignal } from './children';
 import { startBroker, type LocalBroker } from './kafka';
 import { median, summarizeRotation } from './report';
 import { checkAccepts, freePort, startSluice, stopServer, type RunningServer } from './targets';
-import { answeredPerSecond, ensureWrk, runWrk, wrkLoad, type WrkResult } from './wrk';
+import { answeredPerSecond, ensureLoadGenerators, loadSettings, runLoad, type LoadResult } from './load';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
@@ -86,7 +86,7 @@ export function parseOptions(argv: string[]): Options {
 interface Side {
   readonly name: string;
   readonly server: RunningServer;
-  readonly runs: WrkResult[];
+  readonly runs: LoadResult[];
 }
 
 const fixed = (n: number, digits = 2): string => n.toFixed(digits);
@@ -94,7 +94,7 @@ const fixed = (n: number, digits = 2): string => n.toFixed(digits);
 async function main(): Promise<void> {
   stopChildrenOnSignal();
   const options = parseOptions(process.argv.slice(2));
-  ensureWrk();
+  ensureLoadGenerators();
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-ab-'));
   onInterrupt(() => fs.rmSync(scratch, { recursive: true, force: true }));
   const workload = WORKLOADS[options.workload];
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
       sides.push({ name, server, runs: [] });
       await checkAccepts(server, bodies, 201);
     }
-    const load = (side: Side, seconds: number): Promise<WrkResult> => runWrk(wrkLoad(side.server.url, bodies, options.connections, seconds, options.rate));
+    const load = (side: Side, seconds: number): Promise<LoadResult> => runLoad(loadSettings(side.server.url, bodies, options.connections, seconds, options.rate));
     console.log(`${workload.name}, ${options.connections} connections${options.rate ? `, open loop at ${options.rate} requests/s` : ''}, ${options.config}: warm-up ${options.warmup} s each, ${options.rounds} rounds of ${options.seconds} s, each after ${options.leadIn} s unmeasured`);
     for (const side of sides) await load(side, options.warmup);
     console.log('round  order            events/s this  events/s baseline  ratio  p99 this  p99 baseline  non-2xx');
@@ -129,7 +129,7 @@ async function main(): Promise<void> {
       const round = Object.fromEntries(sides.map((side) => [side.name, answeredPerSecond(side.runs[r]!) * workload.eventsPerRequest]));
       rounds.push(round);
       ratios.push(round.this! / round.baseline!);
-      const [mine, theirs] = sides.map((side) => side.runs[r]!) as [WrkResult, WrkResult];
+      const [mine, theirs] = sides.map((side) => side.runs[r]!) as [LoadResult, LoadResult];
       console.log(
         `${String(r + 1).padStart(5)}  ${order.map((s) => s.name).join(' → ').padEnd(15)}  ${Math.round(round.this!).toString().padStart(13)}  ${Math.round(round.baseline!).toString().padStart(17)}  ${fixed(ratios[r]!).padStart(5)}  ${fixed(mine.latencyMs.p99).padStart(8)}  ${fixed(theirs.latencyMs.p99).padStart(12)}  ${mine.non2xx + theirs.non2xx}`,
       );

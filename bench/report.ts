@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { WORKLOADS, type WorkloadId } from './bodies';
 import { caseLabel, type Case } from './plan';
-import type { WrkResult } from './wrk';
+import type { LoadResult } from './load';
 import type { CpuByThread } from './targets';
 
 /** One measured wrk run. */
@@ -13,7 +13,7 @@ export interface Run {
   requestsPerSecond: number;
   /** Events in 2xx-answered requests per second: a fast 503 is not throughput. */
   eventsPerSecond: number;
-  latencyMs: WrkResult['latencyMs'];
+  latencyMs: LoadResult['latencyMs'];
   requests: number;
   non2xx: number;
   socketErrors: number;
@@ -38,7 +38,7 @@ export interface Run {
    * requests in flight to keep them busy), not by CPU.
    */
   machineIdleShare: number | null;
-  /** wrk's own text report, kept so a surprising figure can be checked by eye. */
+  /** wrk's own text report (empty for bench/openloop's runs), kept so a surprising figure can be checked by eye. */
   wrkReport: string;
 }
 
@@ -66,7 +66,7 @@ export interface KafkaDelivery {
   topic: string;
   /** The status each accepted request got (201 guaranteed, 202 hasty). */
   status: number;
-  /** Events in the requests wrk counted as answered with a 2xx, over all runs of the case. */
+  /** Events in the requests the load generator counted as answered with a 2xx, over all runs of the case. */
   acknowledgedEvents: number;
   /** Messages added to the topic from just before the first run until it stopped growing after the last. */
   producedEvents: number;
@@ -117,7 +117,14 @@ export interface BenchReport {
   startedAt: string;
   command: string;
   mode: 'quick' | 'default';
-  settings: { wrkThreads: number; warmupSeconds: number; measureSeconds: number; repetitions: number };
+  settings: {
+    wrkThreads: number;
+    /** What ran the open loops; absent in results from before bench/openloop, whose open loops were wrk's. */
+    openLoopGenerator?: string;
+    warmupSeconds: number;
+    measureSeconds: number;
+    repetitions: number;
+  };
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; wrk: string; commit: string; cpuBusyBeforeStart: number | null };
   kafka?: { bootstrap: string; topic: string; config: string };
   measurements: Measurement[];

@@ -19,7 +19,9 @@ import { caseLabel, expectedStatus, KAFKA_CONFIG, makePlan, targetNames, type Ca
 import { computeRatios, findClosed, formatTable, kafkaShortfall, summarize, summarizeRotation, writeReport, type BenchReport, type KafkaDelivery, type Run } from './report';
 import { checkAccepts, cpuBusyShare, cpuByThread, cpuTicks, freePort, idleShare, metricValue, scrapeMetrics, processUsage, resetPeakRss, sampleSluice, startScriptServer, startSluice, stopServer, threadCpuSeconds, type ProcessUsage, type RunningServer, type SluiceSample, type ThreadCpu } from './targets';
 import { bucketDelta, quantileBound, shareAbove } from './histogram';
-import { answeredPerSecond, ensureWrk, runWrk, WRK_THREADS, wrkLoad, wrkVersion, type WrkResult, type WrkSettings } from './wrk';
+import { answeredPerSecond, ensureLoadGenerators, loadSettings, runLoad, type LoadResult, type LoadSettings } from './load';
+import { OPEN_LOOP_GENERATOR } from './openloop';
+import { WRK_THREADS, wrkVersion } from './wrk';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 /** The topic of stream test.event (no topic_prefix), which every Kafka case's bodies go to, hasty or not. */
@@ -98,11 +100,11 @@ const PEAK_PROBE_SECONDS = 5;
 /**
  * Requests/s of an open-loop case: its share of a peak measured earlier in this run. A server's own
  * peak arrival rate is what it answers when offered its closed-loop rate in an open loop (the open
- * loop costs wrk about twice the CPU per request on the same two cores, so the closed loop's rate
- * itself cannot be sustained). Another target's peak is that open-loop peak if it was probed (the
+ * loop's generator needs more CPU per request than wrk's closed loop, on the same two cores, so the
+ * closed loop's rate itself may not be sustained). Another target's peak is that open-loop peak if it was probed (the
  * ceiling at sluice's rates), else its closed-loop rate (hasty against guaranteed).
  */
-async function offeredRate(c: Case, bench: Bench, probe: (rate: number) => Promise<WrkResult>): Promise<number | null> {
+async function offeredRate(c: Case, bench: Bench, probe: (rate: number) => Promise<LoadResult>): Promise<number | null> {
   if (c.load.kind === 'closed') return null;
   const { of, share } = c.load;
   const base = findClosed(bench.report.measurements, of.target, of.workload, of.connections);
@@ -122,7 +124,7 @@ async function offeredRate(c: Case, bench: Bench, probe: (rate: number) => Promi
  * `sampleBefore`/`sampleAfter`: Sluice's /metrics around the run (null for other servers);
  * `machineIdle`: the share of the machine's CPU time nothing used during the run.
  */
-function toRun(wrk: WrkResult, eventsPerRequest: number, before: ProcessUsage | null, after: ProcessUsage | null, sampleBefore: SluiceSample | null, sampleAfter: SluiceSample | null, machineIdle: number | null): Run {
+function toRun(wrk: LoadResult, eventsPerRequest: number, before: ProcessUsage | null, after: ProcessUsage | null, sampleBefore: SluiceSample | null, sampleAfter: SluiceSample | null, machineIdle: number | null): Run {
   const answered = answeredPerSecond(wrk);
   const events = wrk.requests * eventsPerRequest;
   const gcBefore = sampleBefore?.gcSeconds ?? null;
@@ -148,13 +150,13 @@ function toRun(wrk: WrkResult, eventsPerRequest: number, before: ProcessUsage | 
 async function measureCase(server: RunningServer, target: TargetSpec, c: Case, bench: Bench, kafka: KafkaSetup | null): Promise<void> {
   const { plan, report } = bench;
   const bodies = bench.bodies.get(c.workload)!;
-  const wrkSettings = (durationSeconds: number, rate: number | null): WrkSettings => wrkLoad(server.url, bodies, c.connections, durationSeconds, rate);
+  const caseLoad = (durationSeconds: number, rate: number | null): LoadSettings => loadSettings(server.url, bodies, c.connections, durationSeconds, rate);
   await checkAccepts(server, bodies, expectedStatus(target, c.workload));
-  const rate = await offeredRate(c, bench, (probeRate) => runWrk(wrkSettings(PEAK_PROBE_SECONDS, probeRate)));
-  const settings = (durationSeconds: number): WrkSettings => wrkSettings(durationSeconds, rate);
+  const rate = await offeredRate(c, bench, (probeRate) => runLoad(caseLoad(PEAK_PROBE_SECONDS, probeRate)));
+  const settings = (durationSeconds: number): LoadSettings => caseLoad(durationSeconds, rate);
   const peakIsPerCase = resetPeakRss(server.child.pid);
   console.log(`  ${caseLabel(c)}${rate === null ? '' : ` (${Math.round(rate)} req/s)`}: warm-up ${plan.warmupSeconds} s, ${plan.repetitions} × ${plan.measureSeconds} s`);
-  await runWrk(settings(plan.warmupSeconds));
+  await runLoad(settings(plan.warmupSeconds));
   const pid = server.child.pid;
   const idle = (): Promise<boolean> => sluiceIdle(server);
   const sample = (): Promise<SluiceSample | null> => (target.kind === 'sluice' ? sampleSluice(server) : Promise.resolve(null));
@@ -168,7 +170,7 @@ async function measureCase(server: RunningServer, target: TargetSpec, c: Case, b
     const sampleBefore = await sample();
     const before = processUsage(pid);
     const ticksBefore = cpuTicks();
-    const wrk = await runWrk(settings(plan.measureSeconds));
+    const wrk = await runLoad(settings(plan.measureSeconds));
     const machineIdle = idleShare(ticksBefore, cpuTicks());
     const after = processUsage(pid);
     runs.push(toRun(wrk, bodies.workload.eventsPerRequest, before, after, sampleBefore, await sample(), machineIdle));
@@ -267,7 +269,7 @@ async function measureRotation(rotation: Rotation, bench: Bench): Promise<void> 
   const specs = rotation.targets.map((name) => plan.targets.find((t) => t.name === name)!);
   const label = `${rotation.targets.join(' → ')} · ${bodies.workload.name} · ${rotation.connections} conn`;
   const servers: RunningServer[] = [];
-  const load = (server: RunningServer, durationSeconds: number): Promise<WrkResult> => runWrk(wrkLoad(server.url, bodies, rotation.connections, durationSeconds, null));
+  const load = (server: RunningServer, durationSeconds: number): Promise<LoadResult> => runLoad(loadSettings(server.url, bodies, rotation.connections, durationSeconds, null));
   try {
     for (const spec of specs) servers.push(await startTarget(spec, bench, null));
     console.log(`  rotation ${label}: warm-up ${plan.warmupSeconds} s each, ${rotation.rounds} rounds of ${plan.measureSeconds} s each`);
@@ -361,7 +363,7 @@ function newReport(plan: Plan, argv: string[], cpuBusyBeforeStart: number | null
     startedAt: new Date().toISOString(),
     command: ['npm run bench', ...(argv.length ? ['--', ...argv] : [])].join(' '),
     mode: plan.mode,
-    settings: { wrkThreads: WRK_THREADS, warmupSeconds: plan.warmupSeconds, measureSeconds: plan.measureSeconds, repetitions: plan.repetitions },
+    settings: { wrkThreads: WRK_THREADS, openLoopGenerator: OPEN_LOOP_GENERATOR, warmupSeconds: plan.warmupSeconds, measureSeconds: plan.measureSeconds, repetitions: plan.repetitions },
     machine: {
       cpus: os.cpus().length,
       cpuModel: os.cpus()[0]?.model ?? 'unknown',
@@ -386,7 +388,7 @@ function printSummary(report: BenchReport, resultsFile: string): void {
   }
   const { settings, machine } = report;
   console.log(
-    `\nwrk -t${settings.wrkThreads}, median of ${settings.repetitions} × ${settings.measureSeconds} s after ${settings.warmupSeconds} s warm-up; ` +
+    `\nclosed loops wrk -t${settings.wrkThreads}, open loops ${settings.openLoopGenerator ?? `wrk -t${settings.wrkThreads}`}; median of ${settings.repetitions} × ${settings.measureSeconds} s after ${settings.warmupSeconds} s warm-up; ` +
       `${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, commit ${machine.commit}\n`,
   );
   console.log(report.measurements.length ? formatTable(report) : '(no measurements)');
@@ -407,7 +409,7 @@ async function main(): Promise<void> {
   const options = parseOptions(argv);
   const plan = makePlan(options.quick, options.only);
   stopChildrenOnSignal();
-  ensureWrk();
+  ensureLoadGenerators();
   const report = newReport(plan, argv, await cpuBusyShare(1000));
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-'));
   const removeScratch = (): void => fs.rmSync(scratch, { recursive: true, force: true });

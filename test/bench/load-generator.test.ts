@@ -1,53 +1,43 @@
-// The bench's load generator (wrk + bench/wrk/load.lua) against a small local server that can stall:
-// the open loop keeps its arrival rate and charges a stall to every request that was due during it
-// (no coordinated omission) and pairs every answer with its due time; pool files round-trip; the median
-// is the median.
+// The bench's load generators against a small local server that can stall: bench/openloop keeps its
+// arrival rate and charges a stall to every request that was due during it (no coordinated omission),
+// counts what was due but unanswered at the end, refusals and dropped connections; wrk's closed loop
+// (bench/wrk/load.lua) sends the pool's bodies; pool files round-trip; the median is the median.
 
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readPool, WORKLOADS, writeBodies } from '../../bench/bodies';
+import { ensureLoadGenerators, runLoad, type LoadResult } from '../../bench/load';
 import { median } from '../../bench/report';
-import { ensureWrk, runWrk, type WrkResult, type WrkSettings } from '../../bench/wrk';
 import { makeTempDir } from '../helpers/server';
 
-const SCRIPT = path.resolve(__dirname, '..', '..', '..', 'bench', 'wrk', 'load.lua');
 const STALL_AFTER_MS = 1000;
 const STALL_MS = 400;
 
 interface Seen {
-  ids: Set<string>;
-  inFlight: Set<string>;
-  /** Requests that arrived with the X-Request-ID of a request still unanswered. */
-  idsReusedInFlight: number;
+  requests: number;
+  contentEncodings: Set<string>;
 }
 
 /**
- * Echoes X-Request-ID, answering each request `holdMs(id, msSinceFirstArrival)` after it arrives, and
- * records the ids it sees.
+ * Answers each request `holdMs(msSinceFirstArrival)` after it arrives (never, for Infinity) with
+ * `status`, closing the connection after it when `close` is set; counts what it sees.
  */
-function delayingServer(holdMs: (id: string | undefined, sinceFirst: number) => number): { server: http.Server; seen: Seen } {
-  const seen: Seen = { ids: new Set(), inFlight: new Set(), idsReusedInFlight: 0 };
+function delayingServer(holdMs: (sinceFirst: number) => number, status = 201, close = false): { server: http.Server; seen: Seen } {
+  const seen: Seen = { requests: 0, contentEncodings: new Set() };
   let firstArrival: number | null = null;
   const server = http.createServer((req, res) => {
     req.resume();
     req.on('end', () => {
       const now = Date.now();
       firstArrival ??= now;
-      const header = req.headers['x-request-id'];
-      const id = typeof header === 'string' ? header : undefined;
-      if (id !== undefined) {
-        seen.ids.add(id);
-        if (seen.inFlight.has(id)) seen.idsReusedInFlight++;
-        seen.inFlight.add(id);
-      }
-      setTimeout(() => {
-        if (id !== undefined) seen.inFlight.delete(id);
-        res.writeHead(201, id !== undefined ? { 'X-Request-ID': id } : {}).end();
-      }, holdMs(id, now - firstArrival));
+      seen.requests++;
+      seen.contentEncodings.add(req.headers['content-encoding'] ?? '');
+      const hold = holdMs(now - firstArrival);
+      if (hold === Infinity) return;
+      setTimeout(() => res.writeHead(status, { 'Content-Length': '0', ...(close ? { Connection: 'close' } : {}) }).end(), hold);
     });
   });
   return { server, seen };
@@ -55,22 +45,13 @@ function delayingServer(holdMs: (id: string | undefined, sinceFirst: number) => 
 
 /** Every request that arrives in the stall window is answered only when it ends. */
 const stallingServer = (): http.Server =>
-  delayingServer((_id, sinceFirst) => (sinceFirst >= STALL_AFTER_MS && sinceFirst < STALL_AFTER_MS + STALL_MS ? STALL_AFTER_MS + STALL_MS - sinceFirst : 0)).server;
+  delayingServer((sinceFirst) => (sinceFirst >= STALL_AFTER_MS && sinceFirst < STALL_AFTER_MS + STALL_MS ? STALL_AFTER_MS + STALL_MS - sinceFirst : 0)).server;
 
-async function openLoop(server: http.Server, bodiesFile: string, connections: number, rate: number, durationSeconds: number): Promise<WrkResult> {
+async function load(server: http.Server, bodiesFile: string, connections: number, rate: number | null, durationSeconds: number, contentEncoding: string | null = null): Promise<LoadResult> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const settings: WrkSettings = {
-    threads: 1,
-    connections,
-    durationSeconds,
-    script: SCRIPT,
-    bodiesFile,
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/events`,
-    contentEncoding: null,
-    rate,
-  };
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/events`;
   try {
-    return await runWrk(settings);
+    return await runLoad({ connections, durationSeconds, bodiesFile, url, contentEncoding, rate });
   } finally {
     server.closeAllConnections();
     server.close();
@@ -80,7 +61,7 @@ async function openLoop(server: http.Server, bodiesFile: string, connections: nu
 describe('bench load generator', () => {
   let dir: string;
   before(() => {
-    ensureWrk();
+    ensureLoadGenerators();
     dir = makeTempDir('sluice-loadgen-');
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -104,11 +85,12 @@ describe('bench load generator', () => {
     const written = writeBodies(dir, { ...WORKLOADS.trivial1, poolSize: 50 });
     const rate = 200;
     const seconds = 3;
-    const result = await openLoop(stallingServer(), written.file, 10, rate, seconds);
+    const result = await load(stallingServer(), written.file, 10, rate, seconds);
     assert.equal(result.openLoop, true);
     // The rate holds through the stall: requests due meanwhile are sent as soon as a connection is free.
-    assert.ok(Math.abs(result.requests - rate * seconds) <= rate * seconds * 0.15, `${result.requests} requests for ${rate}/s over ${seconds} s`);
-    assert.equal(result.timedResponses, result.requests, 'every response was paired with its due time');
+    assert.ok(Math.abs(result.requests - rate * seconds) <= 2, `${result.requests} requests for ${rate}/s over ${seconds} s`);
+    assert.equal(result.timedResponses, rate * seconds, 'every request that fell due was timed');
+    assert.equal(result.unanswered, rate * seconds - result.requests);
     // ~80 of ~600 requests were due in the 400 ms stall; each waited from its due time to the stall's
     // end, so about the slowest 10 % waited 100 ms or more. Timed from sending, only the ~10 requests
     // caught on the connections would have, and p90 would be a millisecond.
@@ -117,19 +99,37 @@ describe('bench load generator', () => {
     assert.ok(result.latencyMs.p50 < 50, `p50 ${result.latencyMs.p50} ms: most requests met no stall`);
   });
 
-  it("an open-loop request's X-Request-ID is its body's, never sent again while that request is in flight", async () => {
-    // 12 bodies over 4 connections: the others come round every ~60 ms while the seventh body's requests
-    // are held for 300 ms, so reusing its id in flight would happen at once if the script allowed it. (Not
-    // the first bodies: wrk may take one of those for a connection's first write and never send it.)
-    const written = writeBodies(dir, { ...WORKLOADS.trivial1, poolSize: 12 });
-    const held = (id: string | undefined): boolean => id === 't0-7';
-    const { server, seen } = delayingServer((id) => (held(id) ? 300 : 0));
-    const result = await openLoop(server, written.file, 4, 200, 2);
-    const ids = [...seen.ids];
-    assert.ok(ids.some(held), `a held body was sent (ids seen: ${ids.join(', ')})`);
-    assert.ok(ids.length <= 12, `one id per body of the pool (ids seen: ${ids.join(', ')})`);
-    assert.equal(seen.idsReusedInFlight, 0, 'an X-Request-ID was sent again while its request was in flight');
-    assert.equal(result.timedResponses, result.requests, 'every response was paired with its due time');
-    assert.ok(result.latencyMs.max >= 250, `max ${result.latencyMs.max} ms should show the held requests`);
+  it('an open loop counts requests still unanswered at the end with their age, sent or not', async () => {
+    // After 1 s nothing is answered: the 4 connections hold 4 requests and the ~396 due later are never
+    // sent; all count, so more than half of the 2 s run's latencies are at least the wait so far.
+    const written = writeBodies(dir, { ...WORKLOADS.trivial1, poolSize: 20 });
+    const { server, seen } = delayingServer((sinceFirst) => (sinceFirst >= 1000 ? Infinity : 0));
+    const result = await load(server, written.file, 4, 400, 2);
+    assert.ok(result.requests >= 390 && result.requests <= 402, `${result.requests} answered in the first second`);
+    assert.equal(result.timedResponses, 800);
+    assert.equal(result.unanswered, 800 - result.requests);
+    assert.ok(seen.requests <= result.requests + 4, `${seen.requests} requests sent with 4 connections held`);
+    assert.ok(result.latencyMs.p90 >= 500, `p90 ${result.latencyMs.p90} ms should count the unanswered`);
+  });
+
+  it('an open loop counts refusals, reconnects when the server closes, and sends the content encoding', async () => {
+    const written = writeBodies(dir, { ...WORKLOADS.trivial1, poolSize: 20 });
+    const { server, seen } = delayingServer(() => 0, 503, true);
+    const result = await load(server, written.file, 4, 100, 1, 'gzip');
+    assert.ok(result.requests >= 95, `${result.requests} answered`);
+    assert.equal(result.non2xx, result.requests, 'every 503 is a refusal');
+    assert.equal(result.unanswered, 0);
+    assert.equal(result.socketErrors.read, 0, 'a server that closes after answering is not an error');
+    assert.deepEqual([...seen.contentEncodings], ['gzip']);
+  });
+
+  it("wrk's closed loop sends the pool's bodies as fast as they are answered", async () => {
+    const written = writeBodies(dir, { ...WORKLOADS.trivial1, poolSize: 20 });
+    const { server, seen } = delayingServer(() => 0);
+    const result = await load(server, written.file, 4, null, 1);
+    assert.equal(result.openLoop, false);
+    assert.ok(result.requests > 100, `${result.requests} requests in 1 s`);
+    assert.ok(seen.requests >= result.requests, `the server saw ${seen.requests}`);
+    assert.equal(result.non2xx, 0);
   });
 });

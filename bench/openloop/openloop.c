@@ -1,0 +1,418 @@
+// openloop: the bench's fixed-arrival-rate load generator (bench/README.md, "The open loop").
+//
+// Requests fall due at fixed times (start + i / rate). Each is sent on an idle keep-alive connection
+// as soon as it is due, and its latency runs from the due time to the end of its answer, so a server
+// that stalls is charged for the requests that could not be sent meanwhile (no coordinated omission).
+// Requests still unanswered at the end are counted with their age then (a lower bound of their latency).
+//
+// Why not wrk with a Lua open loop: on the bench's two cores that cost wrk about 25 us of CPU per
+// request (Lua callbacks per request, an epoll_ctl pair per request, a table of every answer's
+// headers), as much as the HTTP thread of the server under test. Here a request costs one write(),
+// its answer one read(), and the wait for the next due time is epoll_pwait2's nanosecond timeout, so
+// requests go out when due rather than on a millisecond tick.
+//
+// Usage: openloop <http://host:port/path> <pool file> <content-encoding or -> <requests/s> <connections> <seconds>
+// The pool file holds records `<byte length>\n<bytes>` (bench/bodies.ts); bodies are sent in turn.
+// Prints one line `BENCH_RESULT {json}` in the shape of bench/wrk/load.lua's (latencies in microseconds).
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define READ_CHUNK 65536
+#define TIMEOUT_US 2000000 /* as wrk's default: an answer later than this is a timeout */
+
+typedef struct {
+  char *bytes;
+  size_t length;
+} request_t;
+
+typedef struct {
+  int fd;
+  int connected;
+  int busy;            /* a request is in flight */
+  int64_t due_us;      /* the in-flight request's due time */
+  const request_t *request;
+  size_t written;
+  char *in;            /* bytes of the answer read so far */
+  size_t in_length, in_capacity;
+} connection_t;
+
+static struct {
+  int status, connect, read, write, timeout;
+} errors;
+
+static void die(const char *what) {
+  perror(what);
+  exit(2);
+}
+
+static int64_t now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static char *read_file(const char *name, size_t *length) {
+  FILE *file = fopen(name, "rb");
+  if (!file) die(name);
+  size_t capacity = 1 << 20, used = 0;
+  char *data = malloc(capacity);
+  size_t got;
+  while ((got = fread(data + used, 1, capacity - used, file)) > 0) {
+    used += got;
+    if (used == capacity) data = realloc(data, capacity *= 2);
+  }
+  fclose(file);
+  *length = used;
+  return data;
+}
+
+/* Every pool body formatted once as a whole request, so sending one is a single write(). */
+static request_t *format_requests(const char *pool_file, const char *host, const char *path,
+                                  const char *encoding, size_t *count) {
+  size_t length;
+  char *data = read_file(pool_file, &length);
+  size_t capacity = 1024, used = 0, position = 0;
+  request_t *requests = malloc(capacity * sizeof *requests);
+  while (position < length) {
+    char *end;
+    unsigned long body_length = strtoul(data + position, &end, 10);
+    if (end == data + position || *end != '\n' || end + 1 + body_length > data + length) {
+      fprintf(stderr, "openloop: %s is not a pool file (record at byte %zu)\n", pool_file, position);
+      exit(2);
+    }
+    const char *body = end + 1;
+    char head[512];
+    int head_length = snprintf(head, sizeof head,
+                               "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n%s%s%s"
+                               "X-Request-ID: o%zu\r\nContent-Length: %lu\r\n\r\n",
+                               path, host, encoding ? "Content-Encoding: " : "", encoding ? encoding : "",
+                               encoding ? "\r\n" : "", used, body_length);
+    if (used == capacity) requests = realloc(requests, (capacity *= 2) * sizeof *requests);
+    request_t *request = &requests[used++];
+    request->length = (size_t)head_length + body_length;
+    request->bytes = malloc(request->length);
+    memcpy(request->bytes, head, (size_t)head_length);
+    memcpy(request->bytes + head_length, body, body_length);
+    position = (size_t)(body - data) + body_length;
+  }
+  free(data);
+  if (used == 0) {
+    fprintf(stderr, "openloop: no bodies in %s\n", pool_file);
+    exit(2);
+  }
+  *count = used;
+  return requests;
+}
+
+static int compare_latency(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* Latencies of all answered (and, at the end, unanswered) requests, kept whole for exact percentiles. */
+static uint32_t *latencies;
+static size_t latency_count, latency_capacity;
+
+static void record_latency(int64_t microseconds) {
+  if (latency_count == latency_capacity) {
+    latency_capacity = latency_capacity ? latency_capacity * 2 : 1 << 16;
+    latencies = realloc(latencies, latency_capacity * sizeof *latencies);
+  }
+  latencies[latency_count++] = microseconds < 0 ? 0 : (uint32_t)microseconds;
+}
+
+/* The latency at percentile p of the sorted latencies: the ceil(n * p / 100)-th, as load.lua takes it. */
+static uint32_t percentile(double p) {
+  if (latency_count == 0) return 0;
+  size_t rank = (size_t)((double)latency_count * p / 100.0);
+  if ((double)rank < (double)latency_count * p / 100.0) rank++;
+  return latencies[rank > 0 ? rank - 1 : 0];
+}
+
+static int epoll_fd;
+static struct addrinfo *server_address;
+
+static void watch(connection_t *c, int op, uint32_t events) {
+  struct epoll_event event = {.events = events, .data.ptr = c};
+  if (epoll_ctl(epoll_fd, op, c->fd, &event) != 0) die("epoll_ctl");
+}
+
+static void open_connection(connection_t *c) {
+  c->fd = socket(server_address->ai_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  if (c->fd < 0) die("socket");
+  int one = 1;
+  setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  c->connected = 0;
+  c->busy = 0;
+  c->in_length = 0;
+  if (connect(c->fd, server_address->ai_addr, server_address->ai_addrlen) != 0 && errno != EINPROGRESS) die("connect");
+  watch(c, EPOLL_CTL_ADD, EPOLLOUT);
+}
+
+/* Requests due but never answered: lost with a failed connection, or still waiting at the end. */
+static long unanswered;
+
+/* The server closed the connection or it failed: the request in flight is lost (timed until now and
+   counted as unanswered), the error counted, and a new connection opens in its place. */
+static void reopen_connection(connection_t *c, int *counter) {
+  (*counter)++;
+  if (c->busy) {
+    record_latency(now_us() - c->due_us);
+    unanswered++;
+  }
+  close(c->fd); /* also drops it from the epoll set */
+  open_connection(c);
+}
+
+/* Writes what is left of the request; 0 when the connection failed. */
+static int write_request(connection_t *c) {
+  while (c->written < c->request->length) {
+    ssize_t n = write(c->fd, c->request->bytes + c->written, c->request->length - c->written);
+    if (n > 0) {
+      c->written += (size_t)n;
+    } else if (n < 0 && errno == EAGAIN) {
+      watch(c, EPOLL_CTL_MOD, EPOLLIN | EPOLLOUT); /* rare: the rest goes when the socket drains */
+      return 1;
+    } else {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* Length of the whole answer at the start of c->in, 0 if not all of it is in yet, -1 if unreadable
+   (chunked, which the bench's servers never send, or not HTTP/1.x). */
+static long answer_length(connection_t *c, int *status, int *closes) {
+  char *in = c->in;
+  char *head_end = memmem(in, c->in_length, "\r\n\r\n", 4);
+  if (!head_end) return 0;
+  if (c->in_length < 12 || memcmp(in, "HTTP/1.", 7) != 0) return -1;
+  *status = atoi(in + 9);
+  long content_length = 0;
+  for (char *line = memchr(in, '\n', (size_t)(head_end - in)); line && line < head_end;
+       line = memchr(line + 1, '\n', (size_t)(head_end - line))) {
+    if (strncasecmp(line + 1, "content-length:", 15) == 0) content_length = atol(line + 16);
+    if (strncasecmp(line + 1, "transfer-encoding:", 18) == 0) return -1;
+    if (strncasecmp(line + 1, "connection:", 11) == 0) {
+      char value[64] = {0};
+      char *value_end = memchr(line + 12, '\r', (size_t)(head_end + 1 - (line + 12)));
+      size_t value_length = value_end ? (size_t)(value_end - (line + 12)) : 0;
+      memcpy(value, line + 12, value_length < sizeof value - 1 ? value_length : sizeof value - 1);
+      if (strcasestr(value, "close")) *closes = 1;
+    }
+  }
+  long total = (long)(head_end - in) + 4 + content_length;
+  return (long)c->in_length >= total ? total : 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc != 7) {
+    fprintf(stderr, "usage: openloop <http://host:port/path> <pool file> <content-encoding or -> <requests/s> <connections> <seconds>\n");
+    return 2;
+  }
+  const char *url = argv[1];
+  double rate = atof(argv[4]);
+  int connection_count = atoi(argv[5]);
+  double seconds = atof(argv[6]);
+  if (strncmp(url, "http://", 7) != 0 || rate <= 0 || connection_count <= 0 || seconds <= 0) {
+    fprintf(stderr, "openloop: want an http:// URL and positive rate, connections and seconds\n");
+    return 2;
+  }
+  char host[256], port[16] = "80", path[1024] = "/";
+  const char *authority = url + 7, *slash = strchr(authority, '/');
+  size_t authority_length = slash ? (size_t)(slash - authority) : strlen(authority);
+  if (authority_length == 0 || authority_length >= sizeof host) die("openloop: host");
+  memcpy(host, authority, authority_length);
+  host[authority_length] = 0;
+  if (slash) snprintf(path, sizeof path, "%s", slash);
+  char host_only[256];
+  snprintf(host_only, sizeof host_only, "%s", host);
+  char *colon = strrchr(host_only, ':');
+  if (colon) {
+    snprintf(port, sizeof port, "%s", colon + 1);
+    *colon = 0;
+  }
+  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+  int resolved = getaddrinfo(host_only, port, &hints, &server_address);
+  if (resolved != 0) {
+    fprintf(stderr, "openloop: %s: %s\n", host_only, gai_strerror(resolved));
+    return 2;
+  }
+
+  const char *encoding = strcmp(argv[3], "-") == 0 ? NULL : argv[3];
+  size_t request_count;
+  request_t *requests = format_requests(argv[2], host, path, encoding, &request_count);
+
+  epoll_fd = epoll_create1(0);
+  if (epoll_fd < 0) die("epoll_create1");
+
+  connection_t *connections = calloc((size_t)connection_count, sizeof *connections);
+  connection_t **idle = malloc((size_t)connection_count * sizeof *idle); /* a stack of idle connections */
+  int idle_count = 0;
+  for (int i = 0; i < connection_count; i++) open_connection(&connections[i]);
+
+  /* Connect all before the clock starts, so the first requests do not wait for handshakes. */
+  int connected = 0;
+  struct epoll_event events[256];
+  int64_t connect_deadline = now_us() + 5000000;
+  while (connected < connection_count) {
+    if (now_us() > connect_deadline) {
+      fprintf(stderr, "openloop: only %d of %d connections opened in 5 s\n", connected, connection_count);
+      return 1;
+    }
+    int n = epoll_wait(epoll_fd, events, 256, 100);
+    for (int i = 0; i < n; i++) {
+      connection_t *c = events[i].data.ptr;
+      if (!c || c->connected) continue;
+      int error = 0;
+      socklen_t size = sizeof error;
+      getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &error, &size);
+      if (error) {
+        fprintf(stderr, "openloop: connect: %s\n", strerror(error));
+        return 1;
+      }
+      c->connected = 1;
+      watch(c, EPOLL_CTL_MOD, EPOLLIN);
+      idle[idle_count++] = c;
+      connected++;
+    }
+  }
+
+  double interval_us = 1e6 / rate;
+  int64_t start = now_us();
+  int64_t end = start + (int64_t)(seconds * 1e6);
+  uint64_t next_index = 0; /* the next request to fall due */
+  size_t next_body = 0;
+  long answered = 0;
+  long long bytes_read = 0;
+  char chunk[READ_CHUNK];
+
+  for (;;) {
+    int64_t now = now_us();
+    /* Send every request now due on an idle connection; the rest wait for one to free up. */
+    int64_t due = start + (int64_t)((double)next_index * interval_us);
+    while (due <= now && due < end && idle_count > 0) {
+      connection_t *c = idle[--idle_count];
+      c->busy = 1;
+      c->due_us = due;
+      c->request = &requests[next_body];
+      next_body = (next_body + 1) % request_count;
+      c->written = 0;
+      if (!write_request(c)) {
+        c->busy = 0; /* not sent: the same request goes out on another connection */
+        reopen_connection(c, &errors.write);
+        continue;
+      }
+      next_index++;
+      due = start + (int64_t)((double)next_index * interval_us);
+    }
+    if (now >= end) break;
+    /* Wake for the next due time only if a connection is free to send it; else an answer wakes us. */
+    int64_t wake = due < end && idle_count > 0 ? due : end;
+    int64_t wait_us = wake - now;
+    struct timespec timeout = {.tv_sec = wait_us / 1000000, .tv_nsec = (wait_us % 1000000) * 1000};
+    int n = epoll_pwait2(epoll_fd, events, 256, &timeout, NULL);
+    if (n < 0 && errno != EINTR) die("epoll_pwait2");
+    for (int i = 0; i < n; i++) {
+      connection_t *c = events[i].data.ptr;
+      if (!c->connected) { /* a reopened connection's handshake finished */
+        int error = 0;
+        socklen_t size = sizeof error;
+        getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &error, &size);
+        if (error) {
+          errors.connect++;
+          close(c->fd);
+          open_connection(c);
+          continue;
+        }
+        c->connected = 1;
+        watch(c, EPOLL_CTL_MOD, EPOLLIN);
+        idle[idle_count++] = c;
+        continue;
+      }
+      if ((events[i].events & EPOLLOUT) && c->busy && c->written < c->request->length) {
+        if (!write_request(c)) {
+          reopen_connection(c, &errors.write);
+          continue;
+        }
+        if (c->written == c->request->length) watch(c, EPOLL_CTL_MOD, EPOLLIN);
+      }
+      if (!(events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))) continue;
+      ssize_t got = read(c->fd, chunk, sizeof chunk);
+      if (got < 0 && errno == EAGAIN) continue;
+      if (got <= 0) {
+        reopen_connection(c, &errors.read);
+        continue;
+      }
+      bytes_read += got;
+      if (c->in_length + (size_t)got > c->in_capacity) {
+        c->in_capacity = (c->in_length + (size_t)got) * 2;
+        c->in = realloc(c->in, c->in_capacity);
+      }
+      memcpy(c->in + c->in_length, chunk, (size_t)got);
+      c->in_length += (size_t)got;
+      int status = 0, closes = 0;
+      long length = answer_length(c, &status, &closes);
+      if (length < 0 || (length > 0 && !c->busy)) {
+        static int told;
+        if (!told++) fprintf(stderr, "openloop: an answer it cannot read (chunked, not HTTP/1.x, or unasked): read errors\n");
+        reopen_connection(c, &errors.read);
+        continue;
+      }
+      if (length == 0) continue;
+      int64_t latency = now_us() - c->due_us;
+      record_latency(latency);
+      if (latency > TIMEOUT_US) errors.timeout++;
+      if (status >= 400) errors.status++;
+      answered++;
+      c->in_length -= (size_t)length;
+      memmove(c->in, c->in + length, c->in_length);
+      c->busy = 0;
+      if (closes) {
+        close(c->fd); /* the server's choice, not an error: a new connection goes idle once open */
+        open_connection(c);
+        continue;
+      }
+      idle[idle_count++] = c;
+    }
+  }
+
+  /* Requests due but unanswered at the end: in flight, or never sent for want of a free connection. */
+  int64_t stop = now_us();
+  for (int i = 0; i < connection_count; i++) {
+    if (connections[i].busy) {
+      record_latency(stop - connections[i].due_us);
+      unanswered++;
+    }
+  }
+  for (int64_t due = start + (int64_t)((double)next_index * interval_us); due < end;
+       due = start + (int64_t)((double)++next_index * interval_us)) {
+    record_latency(stop - due);
+    unanswered++;
+  }
+
+  qsort(latencies, latency_count, sizeof *latencies, compare_latency);
+  double sum = 0;
+  for (size_t i = 0; i < latency_count; i++) sum += latencies[i];
+  printf("BENCH_RESULT {\"requests\":%ld,\"duration_us\":%lld,\"bytes\":%lld,\"open_loop\":true,\"unanswered\":%ld,"
+         "\"errors\":{\"connect\":%d,\"read\":%d,\"write\":%d,\"status\":%d,\"timeout\":%d},"
+         "\"latency_us\":{\"count\":%zu,\"mean\":%.1f,\"max\":%u,\"p50\":%u,\"p90\":%u,\"p99\":%u,\"p99_9\":%u}}\n",
+         answered, (long long)(stop - start), bytes_read, unanswered, errors.connect, errors.read, errors.write,
+         errors.status, errors.timeout, latency_count, latency_count ? sum / (double)latency_count : 0.0,
+         latency_count ? latencies[latency_count - 1] : 0, percentile(50), percentile(90), percentile(99),
+         percentile(99.9));
+  return 0;
+}

@@ -48,9 +48,15 @@ interface Batch {
 
 /**
  * Coalesces request bodies into worker tasks. A batch is sealed when it reaches the request or byte
- * limit, or at the end of the current event-loop turn (sub-millisecond delays) or after the delay;
- * while the task slots it may use are busy the open batch keeps growing, so batches get bigger exactly
- * when the pool is the bottleneck and dispatch costs are paid per batch, never per event.
+ * limit, or after the delay; a sub-millisecond delay means at the end of the event-loop turn, but not
+ * sooner than the delay after the previous batch was sealed. While the task slots it may use are busy
+ * the open batch keeps growing, so batches get bigger exactly when the pool is the bottleneck and
+ * dispatch costs are paid per batch, never per event.
+ *
+ * The pacing is for steady traffic below the peak: requests spread evenly arrive one per turn, and a
+ * task per turn cost the two threads ~80 µs of CPU per task (waking the worker and being woken back),
+ * more than the requests themselves, so a moderate load used more CPU per request than the peak did
+ * (bench/RESULTS.md). A lone request after a quiet spell still goes at the end of its turn.
  *
  * Light load stays on one worker's slots (`primaryTasks`): that worker takes its next task without
  * going to sleep, and no other worker has to be woken, which on two cores cost the HTTP thread more
@@ -63,8 +69,15 @@ export class Coalescer {
   private running = 0;
   private timerArmed = false;
   private spillTimer: NodeJS.Timeout | null = null;
+  private paceTimer: NodeJS.Timeout | null = null;
+  /** performance.now() when the last batch was sealed. */
+  private lastSealAt = -Infinity;
   private readonly onDeadline = (): void => {
     this.timerArmed = false;
+    this.sealIfStartable();
+  };
+  private readonly onPaceDue = (): void => {
+    this.paceTimer = null;
     this.sealIfStartable();
   };
   private readonly onSpillDue = (): void => {
@@ -128,16 +141,26 @@ export class Coalescer {
     this.sealIfStartable();
   }
 
-  /** The open batch goes now if nothing sealed is ahead of it and it may start. */
+  /** The open batch goes now if nothing sealed is ahead of it, it may start, and the pace allows. */
   private sealIfStartable(): void {
-    if (this.open !== null && this.sealed.length === 0 && this.canStart(this.open)) this.seal();
+    if (this.open !== null && this.sealed.length === 0 && this.canStart(this.open) && this.paced()) this.seal();
     else this.armSpill();
+  }
+
+  /** True once the delay has passed since the last seal; else a timer checks again then. */
+  private paced(): boolean {
+    const waitMs = this.lastSealAt + this.options.maxBatchDelayUs / 1000 - performance.now();
+    if (waitMs <= 0) return true;
+    // Requests still arriving check again at their turn's end; this is for when none do.
+    this.paceTimer ??= setTimeout(this.onPaceDue, Math.ceil(waitMs));
+    return false;
   }
 
   private seal(): void {
     if (this.open === null) return;
     this.sealed.push(this.open);
     this.open = null;
+    this.lastSealAt = performance.now();
     this.pump();
   }
 

@@ -1,8 +1,9 @@
 // The coalescer (src/batching/coalescer.ts): requests become batches at the end of the event-loop turn
-// or at a limit; small batches stay within one worker's task slots, and only a big batch or one kept
+// (no sooner than max_batch_delay_us after the previous batch) or at a limit; small batches stay within one worker's task slots, and only a big batch or one kept
 // waiting spills over to the others. And the piscina load balancer that goes with it (pool.ts).
 
 import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
 import { setImmediate as turnEnd, setTimeout as sleep } from 'node:timers/promises';
 import { Coalescer, type CoalescerOptions, type TaskRunner } from '../../src/batching/coalescer';
@@ -46,10 +47,17 @@ function setUp(options: Partial<CoalescerOptions> = {}): { coalescer: Coalescer;
   return { coalescer, runner, submit: (...ids) => ids.forEach((id) => coalescer.submit(request(id))) };
 }
 
-/** Requests 1 and 2 in turns of their own: two one-request tasks, both primary slots busy. */
+/**
+ * Past the pace: longer than OPTIONS.maxBatchDelayUs since the last batch was sealed. Generous, as libuv
+ * may fire a 1 ms timer early (its clock is read once per loop turn) and the pace timer then arms again.
+ */
+const pastThePace = (): Promise<void> => sleep(5);
+
+/** Requests 1 and 2 a pace apart: two one-request tasks, both primary slots busy. */
 async function fillPrimarySlots(submit: (...ids: number[]) => void): Promise<void> {
   submit(1);
   await turnEnd();
+  await pastThePace();
   submit(2);
   await turnEnd();
 }
@@ -61,6 +69,38 @@ describe('Coalescer', () => {
     assert.equal(runner.tasks.length, 0, 'nothing starts before the turn ends');
     await turnEnd();
     assert.deepEqual(runner.tasks, [['r1', 'r2', 'r3']]);
+  });
+
+  it('paces batches: one a turn at most, and not sooner than max_batch_delay_us after the one before', async () => {
+    const { runner, submit } = setUp({ maxBatchRequests: 100 }); // a full batch goes at once, paced or not
+    const run = runner.run.bind(runner);
+    runner.run = (requests, done) => {
+      run(requests, done);
+      done(); // the worker is instant: only the pace holds batches back
+    };
+    const start = performance.now();
+    for (let id = 1; id <= 40; id++) {
+      submit(id);
+      await turnEnd();
+    }
+    await pastThePace(); // the last batch is sealed by the pace timer if no request came after it
+    const elapsedMs = performance.now() - start;
+    assert.deepEqual(runner.tasks.flat(), Array.from({ length: 40 }, (_, i) => `r${i + 1}`), 'every request, in order');
+    // Seals at least 0.5 ms apart within the elapsed time: at most this many tasks, whatever the turns took.
+    const mostTasks = Math.floor(elapsedMs / (OPTIONS.maxBatchDelayUs / 1000)) + 1;
+    assert.ok(runner.tasks.length <= mostTasks, `${runner.tasks.length} tasks in ${elapsedMs.toFixed(2)} ms`);
+    assert.ok(runner.tasks.length < 40, 'requests of several turns share a task');
+  });
+
+  it('sends a lone request after a quiet spell at the end of its turn', async () => {
+    const { runner, submit } = setUp();
+    submit(1);
+    await turnEnd();
+    runner.finish(0);
+    await pastThePace();
+    submit(2);
+    await turnEnd();
+    assert.deepEqual(runner.tasks, [['r1'], ['r2']]);
   });
 
   it('seals a batch at once at max_batch_requests', () => {
@@ -78,6 +118,7 @@ describe('Coalescer', () => {
     await turnEnd();
     assert.deepEqual(runner.tasks, [['r1'], ['r2']], 'two spare slots stay unused for small, fresh batches');
     assert.equal(coalescer.queuedRequests, 3);
+    await pastThePace();
     runner.finish(0);
     assert.deepEqual(runner.tasks[2], ['r3', 'r4', 'r5'], 'the grown batch goes as soon as a primary slot frees');
     assert.equal(coalescer.runningTasks, 2);

@@ -8,7 +8,7 @@ import { caseLabel, type Case } from './plan';
 import type { LoadResult } from './load';
 import type { CpuByThread } from './targets';
 
-/** One measured wrk run. */
+/** One measured run of the load generator. */
 export interface Run {
   requestsPerSecond: number;
   /** Events in 2xx-answered requests per second: a fast 503 is not throughput. */

@@ -101,8 +101,8 @@ const PEAK_PROBE_SECONDS = 5;
  * Requests/s of an open-loop case: its share of a peak measured earlier in this run. A server's own
  * peak arrival rate is what it answers when offered its closed-loop rate in an open loop (the open
  * loop's generator needs more CPU per request than wrk's closed loop, on the same two cores, so the
- * closed loop's rate itself may not be sustained). Another target's peak is that open-loop peak if it was probed (the
- * ceiling at sluice's rates), else its closed-loop rate (hasty against guaranteed).
+ * closed loop's rate itself may not be sustained). Another target's peak is that open-loop peak if it
+ * was probed (the ceiling at sluice's rates), else its closed-loop rate (hasty against guaranteed).
  */
 async function offeredRate(c: Case, bench: Bench, probe: (rate: number) => Promise<LoadResult>): Promise<number | null> {
   if (c.load.kind === 'closed') return null;
@@ -124,9 +124,9 @@ async function offeredRate(c: Case, bench: Bench, probe: (rate: number) => Promi
  * `sampleBefore`/`sampleAfter`: Sluice's /metrics around the run (null for other servers);
  * `machineIdle`: the share of the machine's CPU time nothing used during the run.
  */
-function toRun(wrk: LoadResult, eventsPerRequest: number, before: ProcessUsage | null, after: ProcessUsage | null, sampleBefore: SluiceSample | null, sampleAfter: SluiceSample | null, machineIdle: number | null): Run {
-  const answered = answeredPerSecond(wrk);
-  const events = wrk.requests * eventsPerRequest;
+function toRun(load: LoadResult, eventsPerRequest: number, before: ProcessUsage | null, after: ProcessUsage | null, sampleBefore: SluiceSample | null, sampleAfter: SluiceSample | null, machineIdle: number | null): Run {
+  const answered = answeredPerSecond(load);
+  const events = load.requests * eventsPerRequest;
   const gcBefore = sampleBefore?.gcSeconds ?? null;
   const gcAfter = sampleAfter?.gcSeconds ?? null;
   const handled = sampleBefore?.intakeLatency && sampleAfter?.intakeLatency ? bucketDelta(sampleBefore.intakeLatency, sampleAfter.intakeLatency) : null;
@@ -134,16 +134,16 @@ function toRun(wrk: LoadResult, eventsPerRequest: number, before: ProcessUsage |
   return {
     requestsPerSecond: answered,
     eventsPerSecond: answered * eventsPerRequest,
-    latencyMs: wrk.latencyMs,
-    requests: wrk.requests,
-    non2xx: wrk.non2xx,
-    socketErrors: Object.values(wrk.socketErrors).reduce((sum, count) => sum + count, 0),
+    latencyMs: load.latencyMs,
+    requests: load.requests,
+    non2xx: load.non2xx,
+    socketErrors: Object.values(load.socketErrors).reduce((sum, count) => sum + count, 0),
     cpuMicrosPerEvent: before && after && events > 0 ? ((after.cpuSeconds - before.cpuSeconds) * 1e6) / events : null,
-    mainGcMsPerSecond: gcBefore !== null && gcAfter !== null ? ((gcAfter - gcBefore) * 1000) / wrk.durationSeconds : null,
+    mainGcMsPerSecond: gcBefore !== null && gcAfter !== null ? ((gcAfter - gcBefore) * 1000) / load.durationSeconds : null,
     serverP99AtMostMs: serverP99 === null ? null : serverP99 * 1000,
     serverShareOver5Ms: handled ? shareAbove(handled, P99_TARGET_MS / 1000) : null,
     machineIdleShare: machineIdle,
-    wrkReport: wrk.report,
+    wrkReport: load.report,
   };
 }
 
@@ -170,10 +170,10 @@ async function measureCase(server: RunningServer, target: TargetSpec, c: Case, b
     const sampleBefore = await sample();
     const before = processUsage(pid);
     const ticksBefore = cpuTicks();
-    const wrk = await runLoad(settings(plan.measureSeconds));
+    const result = await runLoad(settings(plan.measureSeconds));
     const machineIdle = idleShare(ticksBefore, cpuTicks());
     const after = processUsage(pid);
-    runs.push(toRun(wrk, bodies.workload.eventsPerRequest, before, after, sampleBefore, await sample(), machineIdle));
+    runs.push(toRun(result, bodies.workload.eventsPerRequest, before, after, sampleBefore, await sample(), machineIdle));
   }
   const peakRss = processUsage(pid)?.peakRssBytes;
   const measurement = summarize(c, runs, bodies.meanBodyBytes, rate, peakRss === undefined ? null : peakRss / 2 ** 20, peakIsPerCase);

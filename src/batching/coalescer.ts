@@ -53,9 +53,9 @@ interface Batch {
  * the open batch keeps growing, so batches get bigger exactly when the pool is the bottleneck and
  * dispatch costs are paid per batch, never per event.
  *
- * The pacing is for steady traffic below the peak: requests spread evenly arrive one per turn, and a
- * task per turn cost the two threads ~80 µs of CPU per task (waking the worker and being woken back),
- * more than the requests themselves, so a moderate load used more CPU per request than the peak did
+ * The pacing is for steady traffic below the peak: requests spread evenly arrive one per turn, a task
+ * per turn cost the two threads some 80 µs of CPU each on the bench's VM (waking the worker, and being
+ * woken by its answer), and so a moderate load used more CPU per request than the peak did
  * (bench/RESULTS.md). A lone request after a quiet spell still goes at the end of its turn.
  *
  * Light load stays on one worker's slots (`primaryTasks`): that worker takes its next task without

@@ -1,6 +1,6 @@
 // bench/openloop/openloop.c, the open loop's load generator (a fixed arrival rate, latency from each
-// request's due time): built with the system's C compiler into dist/bench/bin/ on first use, and again whenever
-// the source is newer than the binary. bench/load.ts runs it.
+// request's due time): built with the system's C compiler into dist/bench/bin/ on first use, and again
+// whenever the source is newer than the binary. bench/load.ts runs it.
 
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';

@@ -30,7 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define READ_CHUNK 65536
+#define READ_CHUNK 65536 /* free space a read may fill */
 #define TIMEOUT_US 2000000 /* as wrk's default: an answer later than this is a timeout */
 
 typedef struct {
@@ -165,6 +165,17 @@ static void open_connection(connection_t *c) {
 /* Requests due but never answered: lost with a failed connection, or still waiting at the end. */
 static long unanswered;
 
+/* A connection's handshake ended: 0 and the connection is ready (reading only), or its error. */
+static int finish_connect(connection_t *c) {
+  int error = 0;
+  socklen_t size = sizeof error;
+  getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &error, &size);
+  if (error) return error;
+  c->connected = 1;
+  watch(c, EPOLL_CTL_MOD, EPOLLIN);
+  return 0;
+}
+
 /* The server closed the connection or it failed: the request in flight is lost (timed until now and
    counted as unanswered), the error counted, and a new connection opens in its place. */
 static void reopen_connection(connection_t *c, int *counter) {
@@ -276,16 +287,12 @@ int main(int argc, char **argv) {
     int n = epoll_wait(epoll_fd, events, 256, 100);
     for (int i = 0; i < n; i++) {
       connection_t *c = events[i].data.ptr;
-      if (!c || c->connected) continue;
-      int error = 0;
-      socklen_t size = sizeof error;
-      getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &error, &size);
+      if (c->connected) continue;
+      int error = finish_connect(c);
       if (error) {
         fprintf(stderr, "openloop: connect: %s\n", strerror(error));
         return 1;
       }
-      c->connected = 1;
-      watch(c, EPOLL_CTL_MOD, EPOLLIN);
       idle[idle_count++] = c;
       connected++;
     }
@@ -298,7 +305,6 @@ int main(int argc, char **argv) {
   size_t next_body = 0;
   long answered = 0;
   long long bytes_read = 0;
-  char chunk[READ_CHUNK];
 
   for (;;) {
     int64_t now = now_us();
@@ -329,18 +335,13 @@ int main(int argc, char **argv) {
     for (int i = 0; i < n; i++) {
       connection_t *c = events[i].data.ptr;
       if (!c->connected) { /* a reopened connection's handshake finished */
-        int error = 0;
-        socklen_t size = sizeof error;
-        getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &error, &size);
-        if (error) {
+        if (finish_connect(c)) {
           errors.connect++;
           close(c->fd);
           open_connection(c);
-          continue;
+        } else {
+          idle[idle_count++] = c;
         }
-        c->connected = 1;
-        watch(c, EPOLL_CTL_MOD, EPOLLIN);
-        idle[idle_count++] = c;
         continue;
       }
       if ((events[i].events & EPOLLOUT) && c->busy && c->written < c->request->length) {
@@ -351,18 +352,17 @@ int main(int argc, char **argv) {
         if (c->written == c->request->length) watch(c, EPOLL_CTL_MOD, EPOLLIN);
       }
       if (!(events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))) continue;
-      ssize_t got = read(c->fd, chunk, sizeof chunk);
+      if (c->in_capacity - c->in_length < READ_CHUNK) { /* read straight into the answer buffer */
+        c->in_capacity = c->in_length + READ_CHUNK;
+        c->in = realloc(c->in, c->in_capacity);
+      }
+      ssize_t got = read(c->fd, c->in + c->in_length, c->in_capacity - c->in_length);
       if (got < 0 && errno == EAGAIN) continue;
       if (got <= 0) {
         reopen_connection(c, &errors.read);
         continue;
       }
       bytes_read += got;
-      if (c->in_length + (size_t)got > c->in_capacity) {
-        c->in_capacity = (c->in_length + (size_t)got) * 2;
-        c->in = realloc(c->in, c->in_capacity);
-      }
-      memcpy(c->in + c->in_length, chunk, (size_t)got);
       c->in_length += (size_t)got;
       int status = 0, closes = 0;
       long length = answer_length(c, &status, &closes);

@@ -27,7 +27,7 @@ export interface SseReader {
   /** Resolves with the events once at least `n` arrived; rejects after `timeoutMs`. */
   waitForEvents(n: number, timeoutMs: number): Promise<SseEvent[]>;
   close(): void;
-  /** Stops reading from the socket (a slow client), without closing it. */
+  /** Stops reading from the socket (a slow client), without closing it; before the head arrives, reads nothing past it. */
   pause(): void;
   /** Reads again; a paused reader notices the server closed the connection only then. */
   resume(): void;
@@ -43,6 +43,7 @@ export function openSse(baseUrl: string, pathAndQuery: string, headers: Record<s
   let resolveOpened!: () => void;
   let resolveClosed!: () => void;
   let response: http.IncomingMessage | null = null;
+  let paused = false;
   const reader: SseReader = {
     status: 0,
     headers: {},
@@ -67,9 +68,11 @@ export function openSse(baseUrl: string, pathAndQuery: string, headers: Record<s
       req.destroy();
     },
     pause() {
+      paused = true;
       response?.pause();
     },
     resume() {
+      paused = false;
       response?.resume();
     },
   };
@@ -113,6 +116,7 @@ export function openSse(baseUrl: string, pathAndQuery: string, headers: Record<s
       }
     });
     res.on('close', () => resolveClosed());
+    if (paused) res.pause();
   });
   // A paused response does not emit 'close' until read; the request's does once the socket is gone.
   req.on('close', () => resolveClosed());

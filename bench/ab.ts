@@ -22,7 +22,7 @@ import { WORKLOADS, writeBodies, type WorkloadId } from './bodies';
 import { onInterrupt, stopChildrenOnSignal } from './children';
 import { startBroker, type LocalBroker } from './kafka';
 import { median, summarizeRotation } from './report';
-import { checkAccepts, freePort, startSluice, stopServer, type RunningServer } from './targets';
+import { checkAccepts, cpuTicks, freePort, startSluice, stealShare, stopServer, type RunningServer } from './targets';
 import { answeredPerSecond, ensureLoadGenerators, loadSettings, runLoad, type LoadResult } from './load';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -87,9 +87,12 @@ interface Side {
   readonly name: string;
   readonly server: RunningServer;
   readonly runs: LoadResult[];
+  /** Per measured run, the share of the machine's CPU time the hypervisor took (bench/report.ts). */
+  readonly stolen: Array<number | null>;
 }
 
 const fixed = (n: number, digits = 2): string => n.toFixed(digits);
+const percent = (share: number | null): string => (share === null ? '-' : `${(100 * share).toFixed(1)} %`);
 
 async function main(): Promise<void> {
   stopChildrenOnSignal();
@@ -110,13 +113,13 @@ async function main(): Promise<void> {
     ];
     for (const { name, root, sideEnv } of sideSettings) {
       const server = await startSluice(root, await freePort(), options.config, { target: name, env: { ...env, ...sideEnv, SLUICE_SINK_FILE_DIR: path.join(scratch, `${name}-sink`) } });
-      sides.push({ name, server, runs: [] });
+      sides.push({ name, server, runs: [], stolen: [] });
       await checkAccepts(server, bodies, 201);
     }
     const load = (side: Side, seconds: number): Promise<LoadResult> => runLoad(loadSettings(side.server.url, bodies, options.connections, seconds, options.rate));
     console.log(`${workload.name}, ${options.connections} connections${options.rate ? `, open loop at ${options.rate} requests/s` : ''}, ${options.config}: warm-up ${options.warmup} s each, ${options.rounds} rounds of ${options.seconds} s, each after ${options.leadIn} s unmeasured`);
     for (const side of sides) await load(side, options.warmup);
-    console.log('round  order            events/s this  events/s baseline  ratio  p99 this  p99 baseline  non-2xx');
+    console.log('round  order            events/s this  events/s baseline  ratio  p99 this  p99 baseline  stolen this  stolen baseline  non-2xx');
     // Events/s of 2xx answers, by side name, per round; ratios and medians as in run.ts's rotation.
     const rounds: Array<Record<string, number>> = [];
     const ratios: number[] = [];
@@ -124,14 +127,17 @@ async function main(): Promise<void> {
       const order = r % 2 === 0 ? sides : [...sides].reverse();
       for (const side of order) {
         await load(side, options.leadIn);
+        const ticksBefore = cpuTicks();
         side.runs.push(await load(side, options.seconds));
+        side.stolen.push(stealShare(ticksBefore, cpuTicks()));
       }
       const round = Object.fromEntries(sides.map((side) => [side.name, answeredPerSecond(side.runs[r]!) * workload.eventsPerRequest]));
       rounds.push(round);
       ratios.push(round.this! / round.baseline!);
       const [mine, theirs] = sides.map((side) => side.runs[r]!) as [LoadResult, LoadResult];
+      const [mineStolen, theirsStolen] = sides.map((side) => percent(side.stolen[r]!)) as [string, string];
       console.log(
-        `${String(r + 1).padStart(5)}  ${order.map((s) => s.name).join(' → ').padEnd(15)}  ${Math.round(round.this!).toString().padStart(13)}  ${Math.round(round.baseline!).toString().padStart(17)}  ${fixed(ratios[r]!).padStart(5)}  ${fixed(mine.latencyMs.p99).padStart(8)}  ${fixed(theirs.latencyMs.p99).padStart(12)}  ${mine.non2xx + theirs.non2xx}`,
+        `${String(r + 1).padStart(5)}  ${order.map((s) => s.name).join(' → ').padEnd(15)}  ${Math.round(round.this!).toString().padStart(13)}  ${Math.round(round.baseline!).toString().padStart(17)}  ${fixed(ratios[r]!).padStart(5)}  ${fixed(mine.latencyMs.p99).padStart(8)}  ${fixed(theirs.latencyMs.p99).padStart(12)}  ${mineStolen.padStart(11)}  ${theirsStolen.padStart(15)}  ${mine.non2xx + theirs.non2xx}`,
       );
     }
     const { medianRatio } = summarizeRotation(workload.name, 'baseline', rounds);

@@ -38,6 +38,12 @@ export interface Run {
    * requests in flight to keep them busy), not by CPU.
    */
   machineIdleShare: number | null;
+  /**
+   * Share (0..1) of the machine's CPU time the hypervisor gave to something else while this VM's vCPUs
+   * were ready to run (steal, /proc/stat). It is not in the idle share: a few per cent of it turns a
+   * rate near the peak into overload (bench/RESULTS.md, 2026-12-06 evening).
+   */
+  machineStealShare: number | null;
   /** wrk's own text report (empty for bench/openloop's runs), kept so a surprising figure can be checked by eye. */
   wrkReport: string;
 }
@@ -157,6 +163,7 @@ export function summarize(c: Case, runs: Run[], meanBodyBytes: number, offered: 
   const serverP99 = known((run) => run.serverP99AtMostMs);
   const serverOver5Ms = known((run) => run.serverShareOver5Ms);
   const idle = known((run) => run.machineIdleShare);
+  const steal = known((run) => run.machineStealShare);
   const sum = (pick: (run: Run) => number): number => runs.reduce((total, run) => total + pick(run), 0);
   return {
     label: caseLabel(c),
@@ -182,6 +189,7 @@ export function summarize(c: Case, runs: Run[], meanBodyBytes: number, offered: 
       serverP99AtMostMs: serverP99.length ? serverP99.sort((a, b) => a - b)[Math.floor(serverP99.length / 2)] : null,
       serverShareOver5Ms: serverOver5Ms.length ? median(serverOver5Ms) : null,
       machineIdleShare: idle.length ? median(idle) : null,
+      machineStealShare: steal.length ? median(steal) : null,
     },
     non2xx: sum((run) => run.non2xx),
     socketErrors: sum((run) => run.socketErrors),
@@ -232,7 +240,7 @@ function ratioCell(report: BenchReport, m: Measurement, label: string): string {
 }
 
 export function formatTable(report: BenchReport): string {
-  const header = ['case', 'req/s', 'events/s', 'p50', 'p99', 'p99.9', 'Sluice p99', 'non-2xx', 'CPU s/M ev', 'main GC ms/s', 'CPU idle', 'peak RSS', 'vs naive', 'vs ceiling'];
+  const header = ['case', 'req/s', 'events/s', 'p50', 'p99', 'p99.9', 'Sluice p99', 'non-2xx', 'CPU s/M ev', 'main GC ms/s', 'CPU idle', 'CPU stolen', 'peak RSS', 'vs naive', 'vs ceiling'];
   const rows = report.measurements.map((m) => [
     m.label,
     whole(m.median.requestsPerSecond),
@@ -245,6 +253,7 @@ export function formatTable(report: BenchReport): string {
     orDash(m.kafka?.serverCpuMicrosPerEvent ?? m.median.cpuMicrosPerEvent, (n) => n.toFixed(2)),
     orDash(m.median.mainGcMsPerSecond, (n) => n.toFixed(1)),
     orDash(m.median.machineIdleShare, (n) => `${(100 * n).toFixed(0)} %`),
+    orDash(m.median.machineStealShare, (n) => `${(100 * n).toFixed(1)} %`),
     orDash(m.peakRssMiB, (n) => `${n.toFixed(0)} MiB${m.peakRssPerCase ? '' : ' *'}`),
     ratioCell(report, m, 'vs naive'),
     ratioCell(report, m, 'vs ceiling'),

@@ -17,7 +17,7 @@ import { checkTargets, P99_TARGET_MS } from './goals';
 import { startBroker, TopicCounter, type LocalBroker } from './kafka';
 import { caseLabel, expectedStatus, KAFKA_CONFIG, makePlan, targetNames, type Case, type Plan, type Rotation, type TargetSpec } from './plan';
 import { computeRatios, findClosed, formatTable, kafkaShortfall, summarize, summarizeRotation, writeReport, type BenchReport, type KafkaDelivery, type Run } from './report';
-import { checkAccepts, cpuBusyShare, cpuByThread, cpuTicks, freePort, idleShare, metricValue, scrapeMetrics, processUsage, resetPeakRss, sampleSluice, startScriptServer, startSluice, stopServer, threadCpuSeconds, type ProcessUsage, type RunningServer, type SluiceSample, type ThreadCpu } from './targets';
+import { checkAccepts, cpuBusyShare, cpuByThread, cpuTicks, freePort, idleShare, metricValue, scrapeMetrics, processUsage, resetPeakRss, sampleSluice, startScriptServer, startSluice, stealShare, stopServer, threadCpuSeconds, type CpuTicks, type ProcessUsage, type RunningServer, type SluiceSample, type ThreadCpu } from './targets';
 import { bucketDelta, quantileBound, shareAbove } from './histogram';
 import { answeredPerSecond, ensureLoadGenerators, loadSettings, runLoad, type LoadResult, type LoadSettings } from './load';
 import { OPEN_LOOP_GENERATOR } from './openloop';
@@ -122,9 +122,9 @@ async function offeredRate(c: Case, bench: Bench, probe: (rate: number) => Promi
 
 /**
  * `sampleBefore`/`sampleAfter`: Sluice's /metrics around the run (null for other servers);
- * `machineIdle`: the share of the machine's CPU time nothing used during the run.
+ * `ticksBefore`/`ticksAfter`: the machine's CPU ticks around the run (its idle and stolen shares).
  */
-function toRun(load: LoadResult, eventsPerRequest: number, before: ProcessUsage | null, after: ProcessUsage | null, sampleBefore: SluiceSample | null, sampleAfter: SluiceSample | null, machineIdle: number | null): Run {
+function toRun(load: LoadResult, eventsPerRequest: number, before: ProcessUsage | null, after: ProcessUsage | null, sampleBefore: SluiceSample | null, sampleAfter: SluiceSample | null, ticksBefore: CpuTicks | null, ticksAfter: CpuTicks | null): Run {
   const answered = answeredPerSecond(load);
   const events = load.requests * eventsPerRequest;
   const gcBefore = sampleBefore?.gcSeconds ?? null;
@@ -142,7 +142,8 @@ function toRun(load: LoadResult, eventsPerRequest: number, before: ProcessUsage 
     mainGcMsPerSecond: gcBefore !== null && gcAfter !== null ? ((gcAfter - gcBefore) * 1000) / load.durationSeconds : null,
     serverP99AtMostMs: serverP99 === null ? null : serverP99 * 1000,
     serverShareOver5Ms: handled ? shareAbove(handled, P99_TARGET_MS / 1000) : null,
-    machineIdleShare: machineIdle,
+    machineIdleShare: idleShare(ticksBefore, ticksAfter),
+    machineStealShare: stealShare(ticksBefore, ticksAfter),
     wrkReport: load.report,
   };
 }
@@ -171,9 +172,9 @@ async function measureCase(server: RunningServer, target: TargetSpec, c: Case, b
     const before = processUsage(pid);
     const ticksBefore = cpuTicks();
     const result = await runLoad(settings(plan.measureSeconds));
-    const machineIdle = idleShare(ticksBefore, cpuTicks());
+    const ticksAfter = cpuTicks();
     const after = processUsage(pid);
-    runs.push(toRun(result, bodies.workload.eventsPerRequest, before, after, sampleBefore, await sample(), machineIdle));
+    runs.push(toRun(result, bodies.workload.eventsPerRequest, before, after, sampleBefore, await sample(), ticksBefore, ticksAfter));
   }
   const peakRss = processUsage(pid)?.peakRssBytes;
   const measurement = summarize(c, runs, bodies.meanBodyBytes, rate, peakRss === undefined ? null : peakRss / 2 ** 20, peakIsPerCase);

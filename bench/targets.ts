@@ -283,9 +283,13 @@ export function resetPeakRss(pid: number | undefined): boolean {
   }
 }
 
-/** All CPUs' time so far, in clock ticks from /proc/stat's first line: idle (idle + iowait) and total. */
+/**
+ * All CPUs' time so far, in clock ticks from /proc/stat's first line: idle (idle + iowait), stolen
+ * (the hypervisor ran something else while a vCPU of this machine was ready to run) and total.
+ */
 export interface CpuTicks {
   idle: number;
+  steal: number;
   total: number;
 }
 
@@ -294,16 +298,27 @@ export function cpuTicks(): CpuTicks | null {
   try {
     const cpuLine = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0];
     const ticks = cpuLine.trim().split(/\s+/).slice(1).map(Number);
-    return { idle: ticks[3] + (ticks[4] ?? 0), total: ticks.reduce((sum, n) => sum + n, 0) };
+    // Fields 8 and 9 (guest time) are already counted in user time: the total stops at steal.
+    return { idle: ticks[3] + (ticks[4] ?? 0), steal: ticks[7] ?? 0, total: ticks.slice(0, 8).reduce((sum, n) => sum + n, 0) };
   } catch {
     return null;
   }
 }
 
-/** Share (0..1) of all CPUs' time left idle between two readings; null when one is missing or no tick passed. */
-export function idleShare(before: CpuTicks | null, after: CpuTicks | null): number | null {
+/** Share (0..1) of all CPUs' time that went to `kind` between two readings; null when one is missing or no tick passed. */
+function tickShare(kind: 'idle' | 'steal', before: CpuTicks | null, after: CpuTicks | null): number | null {
   if (!before || !after || after.total === before.total) return null;
-  return (after.idle - before.idle) / (after.total - before.total);
+  return (after[kind] - before[kind]) / (after.total - before.total);
+}
+
+/** Share (0..1) of all CPUs' time left idle between two readings. */
+export function idleShare(before: CpuTicks | null, after: CpuTicks | null): number | null {
+  return tickShare('idle', before, after);
+}
+
+/** Share (0..1) of all CPUs' time the hypervisor took between two readings. */
+export function stealShare(before: CpuTicks | null, after: CpuTicks | null): number | null {
+  return tickShare('steal', before, after);
 }
 
 /** Share (0..1) of all CPUs' time spent non-idle over `ms`; null where that cannot be read. */

@@ -1,0 +1,64 @@
+// The bench's "CPU idle" and "CPU stolen" figures (bench/targets.ts, report.ts): the shares of the
+// machine's CPU time nothing used and the hypervisor took during a run. Idle tells a latency-bound case
+// from a CPU-bound one; stolen tells a slow run from a machine that was not all there.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { checkTargets } from '../../bench/goals';
+import { makePlan } from '../../bench/plan';
+import { formatTable, summarize, type BenchReport, type Run } from '../../bench/report';
+import { cpuTicks, idleShare, stealShare } from '../../bench/targets';
+
+function run(machineIdleShare: number | null, machineStealShare: number | null): Run {
+  const latencyMs = { mean: 1, max: 2, p50: 1, p90: 1, p99: 2, p99_9: 2 };
+  return { requestsPerSecond: 1000, eventsPerSecond: 1000, latencyMs, requests: 5000, non2xx: 0, socketErrors: 0, cpuMicrosPerEvent: 10, mainGcMsPerSecond: null, serverP99AtMostMs: null, serverShareOver5Ms: null, machineIdleShare, machineStealShare, wrkReport: '' };
+}
+
+describe('bench CPU idle and stolen shares', () => {
+  it('are their ticks over all ticks between two readings', () => {
+    const before = { idle: 100, steal: 10, total: 1000 };
+    const after = { idle: 150, steal: 30, total: 1200 };
+    assert.equal(idleShare(before, after), 0.25);
+    assert.equal(stealShare(before, after), 0.1);
+    assert.equal(idleShare(before, before), null, 'no tick passed');
+    assert.equal(stealShare(before, before), null, 'no tick passed');
+    assert.equal(idleShare(null, after), null);
+    assert.equal(stealShare(before, null), null);
+  });
+
+  it('read this machine’s /proc/stat: counters that only grow, idle and stolen within the total', async () => {
+    const before = cpuTicks();
+    assert.ok(before, 'Linux has /proc/stat');
+    const spinUntil = Date.now() + 60;
+    while (Date.now() < spinUntil); // at least one tick of busy time passes
+    const after = cpuTicks()!;
+    assert.ok(after.total > before.total && after.idle >= before.idle && after.steal >= before.steal);
+    const idle = idleShare(before, after)!;
+    const steal = stealShare(before, after)!;
+    assert.ok(idle >= 0 && steal >= 0 && idle + steal < 1, `idle ${idle}, stolen ${steal}`);
+  });
+
+  it('report the median of the runs that have them, as percentages in the table', () => {
+    const c = makePlan(true, ['sluice']).cases.find((x) => x.target === 'sluice')!;
+    const m = summarize(c, [run(0.3, 0.002), run(null, null), run(0.1, 0.0876), run(0.16, 0.0126)], 250, null, 100, true);
+    assert.equal(m.median.machineIdleShare, 0.16);
+    assert.equal(m.median.machineStealShare, 0.0126);
+    const report = { measurements: [m], ratios: [], targets: [], failures: [], rotation: null } as unknown as BenchReport;
+    const [header, , row] = formatTable(report).split('\n');
+    const cells = row!.trim().split(/\s{2,}/);
+    const column = (name: string): number => {
+      const index = header!.split(/\s{2,}/).indexOf(name);
+      assert.ok(index > 0, `${name} in ${header}`);
+      return index;
+    };
+    assert.equal(cells[column('CPU idle')], '16 %');
+    assert.equal(cells[column('CPU stolen')], '1.3 %');
+  });
+
+  it('are given beside the p99 target at 80 % of peak, where a little steal is overload', () => {
+    const at80 = makePlan(false, ['sluice']).cases.find((x) => x.target === 'sluice' && x.load.kind === 'open' && x.load.share === 0.8 && x.workload === 'trivial1')!;
+    const m = summarize(at80, [run(0.25, 0.0876)], 250, 28_000, 100, true);
+    const target = checkTargets([m]).find((t) => t.goal.startsWith('80% of peak'))!;
+    assert.match(target.measured, /CPU stolen by the hypervisor: 8\.8 %/);
+  });
+});

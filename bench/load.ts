@@ -19,6 +19,14 @@ export interface LoadSettings {
   rate: number | null;
 }
 
+export interface Percentiles {
+  max: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p99_9: number;
+}
+
 export interface LoadResult {
   /** Requests answered. */
   requests: number;
@@ -33,7 +41,12 @@ export interface LoadResult {
   /** Responses with status >= 400, as wrk counts them (its "Non-2xx or 3xx responses"). */
   non2xx: number;
   socketErrors: { connect: number; read: number; write: number; timeout: number };
-  latencyMs: { mean: number; max: number; p50: number; p90: number; p99: number; p99_9: number };
+  latencyMs: Percentiles & { mean: number };
+  /**
+   * Open loop only (null for wrk): the latency of answered requests in two parts, due to sent (the
+   * generator's lag: no free connection, or no core for it) and sent to answered (the server's part).
+   */
+  parts: { sendLagMs: Percentiles; inFlightMs: Percentiles } | null;
   /** The generator's own text report (wrk's), kept so a surprising figure can be checked by eye. */
   report: string;
 }
@@ -44,8 +57,12 @@ interface PrintedResult {
   open_loop: boolean;
   unanswered?: number;
   errors: { connect: number; read: number; write: number; status: number; timeout: number };
-  latency_us: { count: number; mean: number; max: number; p50: number; p90: number; p99: number; p99_9: number };
+  latency_us: PrintedPercentiles & { mean: number };
+  send_lag_us?: PrintedPercentiles;
+  in_flight_us?: PrintedPercentiles;
 }
+
+type PrintedPercentiles = Percentiles & { count: number };
 
 /** Both generators must be there: wrk from Debian, openloop built from its source. */
 export function ensureLoadGenerators(): void {
@@ -77,6 +94,10 @@ function runProcess(command: string, args: string[]): Promise<{ code: number | n
 
 const usToMs = (microseconds: number): number => microseconds / 1000;
 
+function percentilesMs(printed: PrintedPercentiles): Percentiles {
+  return { max: usToMs(printed.max), p50: usToMs(printed.p50), p90: usToMs(printed.p90), p99: usToMs(printed.p99), p99_9: usToMs(printed.p99_9) };
+}
+
 export function parseLoadOutput(output: string): LoadResult {
   const line = output.split('\n').find((text) => text.startsWith('BENCH_RESULT '));
   if (!line) throw new Error(`the load generator printed no BENCH_RESULT line; its output was:\n${output}`);
@@ -92,14 +113,8 @@ export function parseLoadOutput(output: string): LoadResult {
     unanswered: printed.unanswered ?? 0,
     non2xx: printed.errors.status,
     socketErrors: { connect: printed.errors.connect, read: printed.errors.read, write: printed.errors.write, timeout: printed.errors.timeout },
-    latencyMs: {
-      mean: usToMs(latency.mean),
-      max: usToMs(latency.max),
-      p50: usToMs(latency.p50),
-      p90: usToMs(latency.p90),
-      p99: usToMs(latency.p99),
-      p99_9: usToMs(latency.p99_9),
-    },
+    latencyMs: { mean: usToMs(latency.mean), ...percentilesMs(latency) },
+    parts: printed.send_lag_us && printed.in_flight_us ? { sendLagMs: percentilesMs(printed.send_lag_us), inFlightMs: percentilesMs(printed.in_flight_us) } : null,
     report: output.split('\n').filter((text) => !text.startsWith('BENCH_RESULT ')).join('\n').trim(),
   };
 }

@@ -33,6 +33,12 @@ export interface Run {
   serverP99AtMostMs: number | null;
   serverShareOver5Ms: number | null;
   /**
+   * Open loops only: the p99s of the two parts of an answered request's latency, due to sent (the load
+   * generator's lag, for want of a free connection or of a core) and sent to answered (the server's part).
+   */
+  sendLagP99Ms: number | null;
+  inFlightP99Ms: number | null;
+  /**
    * Share (0..1) of the machine's CPU time left idle during the run (all processes, /proc/stat). Near 0:
    * the two cores were the limit. Well above 0: the case was bound by latency (a closed loop with too few
    * requests in flight to keep them busy), not by CPU.
@@ -162,6 +168,8 @@ export function summarize(c: Case, runs: Run[], meanBodyBytes: number, offered: 
   const gc = known((run) => run.mainGcMsPerSecond);
   const serverP99 = known((run) => run.serverP99AtMostMs);
   const serverOver5Ms = known((run) => run.serverShareOver5Ms);
+  const sendLag = known((run) => run.sendLagP99Ms);
+  const inFlight = known((run) => run.inFlightP99Ms);
   const idle = known((run) => run.machineIdleShare);
   const steal = known((run) => run.machineStealShare);
   const sum = (pick: (run: Run) => number): number => runs.reduce((total, run) => total + pick(run), 0);
@@ -188,6 +196,8 @@ export function summarize(c: Case, runs: Run[], meanBodyBytes: number, offered: 
       // A bucket bound: the upper middle run's, never the average of two bounds.
       serverP99AtMostMs: serverP99.length ? serverP99.sort((a, b) => a - b)[Math.floor(serverP99.length / 2)] : null,
       serverShareOver5Ms: serverOver5Ms.length ? median(serverOver5Ms) : null,
+      sendLagP99Ms: sendLag.length ? median(sendLag) : null,
+      inFlightP99Ms: inFlight.length ? median(inFlight) : null,
       machineIdleShare: idle.length ? median(idle) : null,
       machineStealShare: steal.length ? median(steal) : null,
     },
@@ -240,7 +250,7 @@ function ratioCell(report: BenchReport, m: Measurement, label: string): string {
 }
 
 export function formatTable(report: BenchReport): string {
-  const header = ['case', 'req/s', 'events/s', 'p50', 'p99', 'p99.9', 'Sluice p99', 'non-2xx', 'CPU s/M ev', 'main GC ms/s', 'CPU idle', 'CPU stolen', 'peak RSS', 'vs naive', 'vs ceiling'];
+  const header = ['case', 'req/s', 'events/s', 'p50', 'p99', 'p99.9', 'Sluice p99', 'sent→answered p99', 'non-2xx', 'CPU s/M ev', 'main GC ms/s', 'CPU idle', 'CPU stolen', 'peak RSS', 'vs naive', 'vs ceiling'];
   const rows = report.measurements.map((m) => [
     m.label,
     whole(m.median.requestsPerSecond),
@@ -249,6 +259,7 @@ export function formatTable(report: BenchReport): string {
     ms(m.median.latencyMs.p99),
     ms(m.median.latencyMs.p99_9),
     orDash(m.median.serverP99AtMostMs, (n) => (Number.isFinite(n) ? `≤ ${n} ms` : 'over the last bucket')),
+    orDash(m.median.inFlightP99Ms, ms),
     m.non2xx > 0 ? `${m.non2xx} (!)` : '0',
     orDash(m.kafka?.serverCpuMicrosPerEvent ?? m.median.cpuMicrosPerEvent, (n) => n.toFixed(2)),
     orDash(m.median.mainGcMsPerSecond, (n) => n.toFixed(1)),

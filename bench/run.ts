@@ -142,6 +142,8 @@ function toRun(load: LoadResult, eventsPerRequest: number, before: ProcessUsage 
     mainGcMsPerSecond: gcBefore !== null && gcAfter !== null ? ((gcAfter - gcBefore) * 1000) / load.durationSeconds : null,
     serverP99AtMostMs: serverP99 === null ? null : serverP99 * 1000,
     serverShareOver5Ms: handled ? shareAbove(handled, P99_TARGET_MS / 1000) : null,
+    sendLagP99Ms: load.parts?.sendLagMs.p99 ?? null,
+    inFlightP99Ms: load.parts?.inFlightMs.p99 ?? null,
     machineIdleShare: idleShare(ticksBefore, ticksAfter),
     machineStealShare: stealShare(ticksBefore, ticksAfter),
     wrkReport: load.report,

@@ -13,7 +13,9 @@
 //
 // Usage: openloop <http://host:port/path> <pool file> <content-encoding or -> <requests/s> <connections> <seconds>
 // The pool file holds records `<byte length>\n<bytes>` (bench/bodies.ts); bodies are sent in turn.
-// Prints one line `BENCH_RESULT {json}` in the shape of bench/wrk/load.lua's (latencies in microseconds).
+// Prints one line `BENCH_RESULT {json}` in the shape of bench/wrk/load.lua's (latencies in microseconds),
+// with two more sets of percentiles that split each answered request's latency: due to sent
+// (`send_lag_us`, the generator's own lag) and sent to answered (`in_flight_us`, the server's part).
 
 #define _GNU_SOURCE
 #include <errno.h>
@@ -43,6 +45,7 @@ typedef struct {
   int connected;
   int busy;            /* a request is in flight */
   int64_t due_us;      /* the in-flight request's due time */
+  int64_t sent_us;     /* when its first byte was written */
   const request_t *request;
   size_t written;
   char *in;            /* bytes of the answer read so far */
@@ -117,29 +120,50 @@ static request_t *format_requests(const char *pool_file, const char *host, const
   return requests;
 }
 
-static int compare_latency(const void *a, const void *b) {
+static int compare_samples(const void *a, const void *b) {
   uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
   return (x > y) - (x < y);
 }
 
-/* Latencies of all answered (and, at the end, unanswered) requests, kept whole for exact percentiles. */
-static uint32_t *latencies;
-static size_t latency_count, latency_capacity;
+/* Durations in microseconds, kept whole for exact percentiles. */
+typedef struct {
+  uint32_t *values;
+  size_t count, capacity;
+} samples_t;
 
-static void record_latency(int64_t microseconds) {
-  if (latency_count == latency_capacity) {
-    latency_capacity = latency_capacity ? latency_capacity * 2 : 1 << 16;
-    latencies = realloc(latencies, latency_capacity * sizeof *latencies);
+/* From due to answer, of all answered (and, at the end, unanswered) requests: the latency reported. */
+static samples_t latencies;
+/* Its two parts for answered requests: due to sent (the generator's lag, for want of a free connection
+   or of a core) and sent to answered (the server's part, and the kernel's). */
+static samples_t send_lags, in_flights;
+
+static void record(samples_t *s, int64_t microseconds) {
+  if (s->count == s->capacity) {
+    s->capacity = s->capacity ? s->capacity * 2 : 1 << 16;
+    s->values = realloc(s->values, s->capacity * sizeof *s->values);
   }
-  latencies[latency_count++] = microseconds < 0 ? 0 : (uint32_t)microseconds;
+  s->values[s->count++] = microseconds < 0 ? 0 : (uint32_t)microseconds;
 }
 
-/* The latency at percentile p of the sorted latencies: the ceil(n * p / 100)-th, as load.lua takes it. */
-static uint32_t percentile(double p) {
-  if (latency_count == 0) return 0;
-  size_t rank = (size_t)((double)latency_count * p / 100.0);
-  if ((double)rank < (double)latency_count * p / 100.0) rank++;
-  return latencies[rank > 0 ? rank - 1 : 0];
+/* The value at percentile p of sorted samples: the ceil(n * p / 100)-th, as load.lua takes it. */
+static uint32_t percentile(const samples_t *s, double p) {
+  if (s->count == 0) return 0;
+  size_t rank = (size_t)((double)s->count * p / 100.0);
+  if ((double)rank < (double)s->count * p / 100.0) rank++;
+  return s->values[rank > 0 ? rank - 1 : 0];
+}
+
+/* Sorts the samples and prints them as a JSON object of percentiles (and the mean, if asked). */
+static void print_samples(const char *name, samples_t *s, int with_mean) {
+  qsort(s->values, s->count, sizeof *s->values, compare_samples);
+  printf("\"%s\":{\"count\":%zu,", name, s->count);
+  if (with_mean) {
+    double sum = 0;
+    for (size_t i = 0; i < s->count; i++) sum += s->values[i];
+    printf("\"mean\":%.1f,", s->count ? sum / (double)s->count : 0.0);
+  }
+  printf("\"max\":%u,\"p50\":%u,\"p90\":%u,\"p99\":%u,\"p99_9\":%u}", s->count ? s->values[s->count - 1] : 0,
+         percentile(s, 50), percentile(s, 90), percentile(s, 99), percentile(s, 99.9));
 }
 
 static int epoll_fd;
@@ -181,7 +205,7 @@ static int finish_connect(connection_t *c) {
 static void reopen_connection(connection_t *c, int *counter) {
   (*counter)++;
   if (c->busy) {
-    record_latency(now_us() - c->due_us);
+    record(&latencies, now_us() - c->due_us);
     unanswered++;
   }
   close(c->fd); /* also drops it from the epoll set */
@@ -314,6 +338,7 @@ int main(int argc, char **argv) {
       connection_t *c = idle[--idle_count];
       c->busy = 1;
       c->due_us = due;
+      c->sent_us = now_us();
       c->request = &requests[next_body];
       next_body = (next_body + 1) % request_count;
       c->written = 0;
@@ -373,8 +398,11 @@ int main(int argc, char **argv) {
         continue;
       }
       if (length == 0) continue;
-      int64_t latency = now_us() - c->due_us;
-      record_latency(latency);
+      int64_t answered_us = now_us();
+      int64_t latency = answered_us - c->due_us;
+      record(&latencies, latency);
+      record(&send_lags, c->sent_us - c->due_us);
+      record(&in_flights, answered_us - c->sent_us);
       if (latency > TIMEOUT_US) errors.timeout++;
       if (status >= 400) errors.status++;
       answered++;
@@ -394,25 +422,25 @@ int main(int argc, char **argv) {
   int64_t stop = now_us();
   for (int i = 0; i < connection_count; i++) {
     if (connections[i].busy) {
-      record_latency(stop - connections[i].due_us);
+      record(&latencies, stop - connections[i].due_us);
       unanswered++;
     }
   }
   for (int64_t due = start + (int64_t)((double)next_index * interval_us); due < end;
        due = start + (int64_t)((double)++next_index * interval_us)) {
-    record_latency(stop - due);
+    record(&latencies, stop - due);
     unanswered++;
   }
 
-  qsort(latencies, latency_count, sizeof *latencies, compare_latency);
-  double sum = 0;
-  for (size_t i = 0; i < latency_count; i++) sum += latencies[i];
   printf("BENCH_RESULT {\"requests\":%ld,\"duration_us\":%lld,\"bytes\":%lld,\"open_loop\":true,\"unanswered\":%ld,"
-         "\"errors\":{\"connect\":%d,\"read\":%d,\"write\":%d,\"status\":%d,\"timeout\":%d},"
-         "\"latency_us\":{\"count\":%zu,\"mean\":%.1f,\"max\":%u,\"p50\":%u,\"p90\":%u,\"p99\":%u,\"p99_9\":%u}}\n",
+         "\"errors\":{\"connect\":%d,\"read\":%d,\"write\":%d,\"status\":%d,\"timeout\":%d},",
          answered, (long long)(stop - start), bytes_read, unanswered, errors.connect, errors.read, errors.write,
-         errors.status, errors.timeout, latency_count, latency_count ? sum / (double)latency_count : 0.0,
-         latency_count ? latencies[latency_count - 1] : 0, percentile(50), percentile(90), percentile(99),
-         percentile(99.9));
+         errors.status, errors.timeout);
+  print_samples("latency_us", &latencies, 1);
+  printf(",");
+  print_samples("send_lag_us", &send_lags, 0);
+  printf(",");
+  print_samples("in_flight_us", &in_flights, 0);
+  printf("}\n");
   return 0;
 }

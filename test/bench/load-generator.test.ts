@@ -97,6 +97,22 @@ describe('bench load generator', () => {
     assert.ok(result.latencyMs.p90 >= 40, `p90 ${result.latencyMs.p90} ms should show the ${STALL_MS} ms stall`);
     assert.ok(result.latencyMs.max >= STALL_MS * 0.75 && result.latencyMs.max < STALL_MS * 3, `max ${result.latencyMs.max} ms`);
     assert.ok(result.latencyMs.p50 < 50, `p50 ${result.latencyMs.p50} ms: most requests met no stall`);
+    // Split: the ~10 requests caught on the connections were in flight through the stall; the ~70 due
+    // after them waited in the generator for a free connection.
+    const { sendLagMs, inFlightMs } = result.parts!;
+    assert.ok(sendLagMs.p90 >= 40, `send lag p90 ${sendLagMs.p90} ms should show the requests held for want of a connection`);
+    assert.ok(inFlightMs.max >= STALL_MS * 0.5, `in flight max ${inFlightMs.max} ms should show the requests caught in the stall`);
+    assert.ok(inFlightMs.p50 < 50, `in flight p50 ${inFlightMs.p50} ms`);
+  });
+
+  it("an open loop puts a slow server's time in sent → answered, not in its own send lag", async () => {
+    const written = writeBodies(dir, { ...WORKLOADS.trivial1, poolSize: 20 });
+    const holdMs = 30;
+    const result = await load(delayingServer(() => holdMs).server, written.file, 20, 100, 1);
+    const { sendLagMs, inFlightMs } = result.parts!;
+    assert.ok(inFlightMs.p50 >= holdMs, `in flight p50 ${inFlightMs.p50} ms for a server that holds each answer ${holdMs} ms`);
+    assert.ok(sendLagMs.p50 < holdMs / 3, `send lag p50 ${sendLagMs.p50} ms with connections to spare`);
+    assert.ok(result.latencyMs.p50 >= inFlightMs.p50, 'the latency holds both parts');
   });
 
   it('an open loop counts requests still unanswered at the end with their age, sent or not', async () => {
@@ -128,6 +144,7 @@ describe('bench load generator', () => {
     const { server, seen } = delayingServer(() => 0);
     const result = await load(server, written.file, 4, null, 1);
     assert.equal(result.openLoop, false);
+    assert.equal(result.parts, null, 'wrk does not split its latencies');
     assert.ok(result.requests > 100, `${result.requests} requests in 1 s`);
     assert.ok(seen.requests >= result.requests, `the server saw ${seen.requests}`);
     assert.equal(result.non2xx, 0);

@@ -81,9 +81,9 @@ export function checkTargets(measurements: Measurement[], rotation: RotationResu
       (m) =>
         `p99 ${ms(m.median.latencyMs.p99)} at ${whole(m.offeredRequestsPerSecond ?? 0)} requests/s offered` +
         (m.median.serverShareOver5Ms === null ? '' : `; Sluice's own histogram (handler to reply): ${(100 * m.median.serverShareOver5Ms).toFixed(2)} % of requests over ${P99_TARGET_MS} ms`) +
-        (m.median.sendLagP99Ms === null || m.median.inFlightP99Ms === null
+        (m.median.sendLagP99Ms === null || m.median.inFlightP99Ms === null || m.median.connectionsExhaustedShare === null
           ? ''
-          : `; its parts: sent late by the load generator p99 ${ms(m.median.sendLagP99Ms)}, sent → answered p99 ${ms(m.median.inFlightP99Ms)}`) +
+          : `; its parts: sent late by the load generator p99 ${ms(m.median.sendLagP99Ms)} (all ${m.case.connections} connections busy with requests due ${percent(m.median.connectionsExhaustedShare)} of the time), sent → answered p99 ${ms(m.median.inFlightP99Ms)}`) +
         (m.median.machineStealShare === null ? '' : `; CPU stolen by the hypervisor: ${percent(m.median.machineStealShare)}`) +
         (ceilingAt80 ? `; bare uWS at that rate: p99 ${ms(ceilingAt80.median.latencyMs.p99)}` : '') +
         (bareSplitAt80 ? `; the bare split: p99 ${ms(bareSplitAt80.median.latencyMs.p99)}` : '') +

@@ -44,9 +44,10 @@ export interface LoadResult {
   latencyMs: Percentiles & { mean: number };
   /**
    * Open loop only (null for wrk): the latency of answered requests in two parts, due to sent (the
-   * generator's lag: no free connection, or no core for it) and sent to answered (the server's part).
+   * generator's lag: no free connection, or no core for it) and sent to answered (the server's part),
+   * and the share (0..1) of the run during which due requests waited with every connection busy.
    */
-  parts: { sendLagMs: Percentiles; inFlightMs: Percentiles } | null;
+  parts: { sendLagMs: Percentiles; inFlightMs: Percentiles; connectionsExhaustedShare: number } | null;
   /** The generator's own text report (wrk's), kept so a surprising figure can be checked by eye. */
   report: string;
 }
@@ -60,6 +61,7 @@ interface PrintedResult {
   latency_us: PrintedPercentiles & { mean: number };
   send_lag_us?: PrintedPercentiles;
   in_flight_us?: PrintedPercentiles;
+  connections_exhausted_us?: number;
 }
 
 type PrintedPercentiles = Percentiles & { count: number };
@@ -114,7 +116,14 @@ export function parseLoadOutput(output: string): LoadResult {
     non2xx: printed.errors.status,
     socketErrors: { connect: printed.errors.connect, read: printed.errors.read, write: printed.errors.write, timeout: printed.errors.timeout },
     latencyMs: { mean: usToMs(latency.mean), ...percentilesMs(latency) },
-    parts: printed.send_lag_us && printed.in_flight_us ? { sendLagMs: percentilesMs(printed.send_lag_us), inFlightMs: percentilesMs(printed.in_flight_us) } : null,
+    parts:
+      printed.send_lag_us && printed.in_flight_us && printed.connections_exhausted_us !== undefined
+        ? {
+            sendLagMs: percentilesMs(printed.send_lag_us),
+            inFlightMs: percentilesMs(printed.in_flight_us),
+            connectionsExhaustedShare: printed.connections_exhausted_us / printed.duration_us,
+          }
+        : null,
     report: output.split('\n').filter((text) => !text.startsWith('BENCH_RESULT ')).join('\n').trim(),
   };
 }

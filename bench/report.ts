@@ -34,10 +34,14 @@ export interface Run {
   serverShareOver5Ms: number | null;
   /**
    * Open loops only: the p99s of the two parts of an answered request's latency, due to sent (the load
-   * generator's lag, for want of a free connection or of a core) and sent to answered (the server's part).
+   * generator's lag, for want of a free connection or of a core) and sent to answered (the server's part);
+   * and the share (0..1) of the run during which due requests waited with every connection busy. When
+   * that share is a few per cent, the lag is mostly the server's: a stall of a few ms at the rate holds
+   * every connection, and the requests due meanwhile queue in the generator instead of at the server.
    */
   sendLagP99Ms: number | null;
   inFlightP99Ms: number | null;
+  connectionsExhaustedShare: number | null;
   /**
    * Share (0..1) of the machine's CPU time left idle during the run (all processes, /proc/stat). Near 0:
    * the two cores were the limit. Well above 0: the case was bound by latency (a closed loop with too few
@@ -170,6 +174,7 @@ export function summarize(c: Case, runs: Run[], meanBodyBytes: number, offered: 
   const serverOver5Ms = known((run) => run.serverShareOver5Ms);
   const sendLag = known((run) => run.sendLagP99Ms);
   const inFlight = known((run) => run.inFlightP99Ms);
+  const exhausted = known((run) => run.connectionsExhaustedShare);
   const idle = known((run) => run.machineIdleShare);
   const steal = known((run) => run.machineStealShare);
   const sum = (pick: (run: Run) => number): number => runs.reduce((total, run) => total + pick(run), 0);
@@ -198,6 +203,7 @@ export function summarize(c: Case, runs: Run[], meanBodyBytes: number, offered: 
       serverShareOver5Ms: serverOver5Ms.length ? median(serverOver5Ms) : null,
       sendLagP99Ms: sendLag.length ? median(sendLag) : null,
       inFlightP99Ms: inFlight.length ? median(inFlight) : null,
+      connectionsExhaustedShare: exhausted.length ? median(exhausted) : null,
       machineIdleShare: idle.length ? median(idle) : null,
       machineStealShare: steal.length ? median(steal) : null,
     },

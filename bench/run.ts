@@ -144,6 +144,7 @@ function toRun(load: LoadResult, eventsPerRequest: number, before: ProcessUsage 
     serverShareOver5Ms: handled ? shareAbove(handled, P99_TARGET_MS / 1000) : null,
     sendLagP99Ms: load.parts?.sendLagMs.p99 ?? null,
     inFlightP99Ms: load.parts?.inFlightMs.p99 ?? null,
+    connectionsExhaustedShare: load.parts?.connectionsExhaustedShare ?? null,
     machineIdleShare: idleShare(ticksBefore, ticksAfter),
     machineStealShare: stealShare(ticksBefore, ticksAfter),
     wrkReport: load.report,

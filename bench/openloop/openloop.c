@@ -15,7 +15,8 @@
 // The pool file holds records `<byte length>\n<bytes>` (bench/bodies.ts); bodies are sent in turn.
 // Prints one line `BENCH_RESULT {json}` in the shape of bench/wrk/load.lua's (latencies in microseconds),
 // with two more sets of percentiles that split each answered request's latency: due to sent
-// (`send_lag_us`, the generator's own lag) and sent to answered (`in_flight_us`, the server's part).
+// (`send_lag_us`, the generator's own lag) and sent to answered (`in_flight_us`, the server's part);
+// `connections_exhausted_us` is how long due requests waited with every connection busy.
 
 #define _GNU_SOURCE
 #include <errno.h>
@@ -164,6 +165,13 @@ static void print_samples(const char *name, samples_t *s, int with_mean) {
   }
   printf("\"max\":%u,\"p50\":%u,\"p90\":%u,\"p99\":%u,\"p99_9\":%u}", s->count ? s->values[s->count - 1] : 0,
          percentile(s, 50), percentile(s, 90), percentile(s, 99), percentile(s, 99.9));
+}
+
+/* Every connection busy with a request due since `due`: that began when it fell due or when the last
+   free connection was taken, whichever was later (with none free, only an answer wakes the loop, so
+   the loop sees it late). */
+static void note_exhausted(int64_t *since, int64_t due, int64_t last_sent_us) {
+  if (*since < 0) *since = due > last_sent_us ? due : last_sent_us;
 }
 
 static int epoll_fd;
@@ -328,6 +336,9 @@ int main(int argc, char **argv) {
   uint64_t next_index = 0; /* the next request to fall due */
   size_t next_body = 0;
   long answered = 0;
+  /* Time a due request waited with every connection busy: the send lag that more connections would
+     have moved into the server's queue, as against lag for want of a core. */
+  int64_t exhausted_us = 0, exhausted_since = -1, last_sent_us = 0;
   long long bytes_read = 0;
 
   for (;;) {
@@ -347,8 +358,15 @@ int main(int argc, char **argv) {
         reopen_connection(c, &errors.write);
         continue;
       }
+      last_sent_us = c->sent_us;
       next_index++;
       due = start + (int64_t)((double)next_index * interval_us);
+    }
+    if (due <= now && due < end && idle_count == 0) {
+      note_exhausted(&exhausted_since, due, last_sent_us);
+    } else if (exhausted_since >= 0) {
+      exhausted_us += now - exhausted_since;
+      exhausted_since = -1;
     }
     if (now >= end) break;
     /* Wake for the next due time only if a connection is free to send it; else an answer wakes us. */
@@ -357,6 +375,7 @@ int main(int argc, char **argv) {
     struct timespec timeout = {.tv_sec = wait_us / 1000000, .tv_nsec = (wait_us % 1000000) * 1000};
     int n = epoll_pwait2(epoll_fd, events, 256, &timeout, NULL);
     if (n < 0 && errno != EINTR) die("epoll_pwait2");
+    if (idle_count == 0 && due < end && due <= now_us()) note_exhausted(&exhausted_since, due, last_sent_us);
     for (int i = 0; i < n; i++) {
       connection_t *c = events[i].data.ptr;
       if (!c->connected) { /* a reopened connection's handshake finished */
@@ -420,6 +439,7 @@ int main(int argc, char **argv) {
 
   /* Requests due but unanswered at the end: in flight, or never sent for want of a free connection. */
   int64_t stop = now_us();
+  if (exhausted_since >= 0) exhausted_us += stop - exhausted_since;
   for (int i = 0; i < connection_count; i++) {
     if (connections[i].busy) {
       record(&latencies, stop - connections[i].due_us);
@@ -433,8 +453,8 @@ int main(int argc, char **argv) {
   }
 
   printf("BENCH_RESULT {\"requests\":%ld,\"duration_us\":%lld,\"bytes\":%lld,\"open_loop\":true,\"unanswered\":%ld,"
-         "\"errors\":{\"connect\":%d,\"read\":%d,\"write\":%d,\"status\":%d,\"timeout\":%d},",
-         answered, (long long)(stop - start), bytes_read, unanswered, errors.connect, errors.read, errors.write,
+         "\"connections_exhausted_us\":%lld,\"errors\":{\"connect\":%d,\"read\":%d,\"write\":%d,\"status\":%d,\"timeout\":%d},",
+         answered, (long long)(stop - start), bytes_read, unanswered, (long long)exhausted_us, errors.connect, errors.read, errors.write,
          errors.status, errors.timeout);
   print_samples("latency_us", &latencies, 1);
   printf(",");

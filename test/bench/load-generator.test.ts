@@ -103,6 +103,9 @@ describe('bench load generator', () => {
     assert.ok(sendLagMs.p90 >= 40, `send lag p90 ${sendLagMs.p90} ms should show the requests held for want of a connection`);
     assert.ok(inFlightMs.max >= STALL_MS * 0.5, `in flight max ${inFlightMs.max} ms should show the requests caught in the stall`);
     assert.ok(inFlightMs.p50 < 50, `in flight p50 ${inFlightMs.p50} ms`);
+    // From the 10th request due in the stall (50 ms in) to its end, every connection was busy.
+    const exhausted = result.parts!.connectionsExhaustedShare * seconds * 1000;
+    assert.ok(exhausted >= STALL_MS * 0.6 && exhausted <= STALL_MS * 1.5, `connections exhausted ${exhausted} ms of the ${STALL_MS} ms stall`);
   });
 
   it("an open loop puts a slow server's time in sent → answered, not in its own send lag", async () => {
@@ -113,6 +116,7 @@ describe('bench load generator', () => {
     assert.ok(inFlightMs.p50 >= holdMs, `in flight p50 ${inFlightMs.p50} ms for a server that holds each answer ${holdMs} ms`);
     assert.ok(sendLagMs.p50 < holdMs / 3, `send lag p50 ${sendLagMs.p50} ms with connections to spare`);
     assert.ok(result.latencyMs.p50 >= inFlightMs.p50, 'the latency holds both parts');
+    assert.ok(result.parts!.connectionsExhaustedShare < 0.05, `connections exhausted ${result.parts!.connectionsExhaustedShare} of the run with ~3 of 20 in use`);
   });
 
   it('an open loop counts requests still unanswered at the end with their age, sent or not', async () => {

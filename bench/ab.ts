@@ -21,7 +21,7 @@ import * as path from 'node:path';
 import { WORKLOADS, writeBodies, type WorkloadId } from './bodies';
 import { onInterrupt, stopChildrenOnSignal } from './children';
 import { startBroker, type LocalBroker } from './kafka';
-import { median, summarizeRotation } from './report';
+import { median, percent, summarizeRotation } from './report';
 import { checkAccepts, cpuTicks, freePort, startSluice, stealShare, stopServer, type RunningServer } from './targets';
 import { answeredPerSecond, ensureLoadGenerators, loadSettings, runLoad, type LoadResult } from './load';
 
@@ -92,7 +92,6 @@ interface Side {
 }
 
 const fixed = (n: number, digits = 2): string => n.toFixed(digits);
-const percent = (share: number | null): string => (share === null ? '-' : `${(100 * share).toFixed(1)} %`);
 
 async function main(): Promise<void> {
   stopChildrenOnSignal();
@@ -135,7 +134,10 @@ async function main(): Promise<void> {
       rounds.push(round);
       ratios.push(round.this! / round.baseline!);
       const [mine, theirs] = sides.map((side) => side.runs[r]!) as [LoadResult, LoadResult];
-      const [mineStolen, theirsStolen] = sides.map((side) => percent(side.stolen[r]!)) as [string, string];
+      const [mineStolen, theirsStolen] = sides.map((side) => {
+        const stolen = side.stolen[r] ?? null;
+        return stolen === null ? '-' : percent(stolen);
+      }) as [string, string];
       console.log(
         `${String(r + 1).padStart(5)}  ${order.map((s) => s.name).join(' → ').padEnd(15)}  ${Math.round(round.this!).toString().padStart(13)}  ${Math.round(round.baseline!).toString().padStart(17)}  ${fixed(ratios[r]!).padStart(5)}  ${fixed(mine.latencyMs.p99).padStart(8)}  ${fixed(theirs.latencyMs.p99).padStart(12)}  ${mineStolen.padStart(11)}  ${theirsStolen.padStart(15)}  ${mine.non2xx + theirs.non2xx}`,
       );

@@ -1,13 +1,12 @@
 // Issue 6's performance targets, checked against the medians of one run. A target whose cases were not
 // in this run (e.g. --quick) is "not measured", never "met".
 
-import { findClosed, ms, whole, type Measurement, type RotationResult, type TargetCheck } from './report';
+import { findClosed, ms, percent, whole, type Measurement, type RotationResult, type TargetCheck } from './report';
 
 function check(goal: string, m: Measurement | undefined, met: (m: Measurement) => boolean, measured: (m: Measurement) => string): TargetCheck {
   return m ? { goal, met: met(m), measured: measured(m) } : { goal, met: null, measured: 'case not in this run' };
 }
 
-const percent = (share: number): string => `${(100 * share).toFixed(1)} %`;
 /** The Kafka target's latency bound. */
 const KAFKA_P99_MS = 50;
 /** The latency target's bound at 80 % of peak (null sink, 1 event/req). */

@@ -168,15 +168,12 @@ const medianOf = (runs: Run[], pick: (run: Run) => number): number => median(run
 
 export function summarize(c: Case, runs: Run[], meanBodyBytes: number, offered: number | null, peakRssMiB: number | null, peakRssPerCase: boolean): Measurement {
   const known = (pick: (run: Run) => number | null): number[] => runs.map(pick).filter((value): value is number => value !== null);
-  const cpu = known((run) => run.cpuMicrosPerEvent);
-  const gc = known((run) => run.mainGcMsPerSecond);
+  /** The median of the runs that have the figure; null if none has. */
+  const medianKnown = (pick: (run: Run) => number | null): number | null => {
+    const values = known(pick);
+    return values.length ? median(values) : null;
+  };
   const serverP99 = known((run) => run.serverP99AtMostMs);
-  const serverOver5Ms = known((run) => run.serverShareOver5Ms);
-  const sendLag = known((run) => run.sendLagP99Ms);
-  const inFlight = known((run) => run.inFlightP99Ms);
-  const exhausted = known((run) => run.connectionsExhaustedShare);
-  const idle = known((run) => run.machineIdleShare);
-  const steal = known((run) => run.machineStealShare);
   const sum = (pick: (run: Run) => number): number => runs.reduce((total, run) => total + pick(run), 0);
   return {
     label: caseLabel(c),
@@ -196,16 +193,16 @@ export function summarize(c: Case, runs: Run[], meanBodyBytes: number, offered: 
         p99: medianOf(runs, (run) => run.latencyMs.p99),
         p99_9: medianOf(runs, (run) => run.latencyMs.p99_9),
       },
-      cpuMicrosPerEvent: cpu.length ? median(cpu) : null,
-      mainGcMsPerSecond: gc.length ? median(gc) : null,
+      cpuMicrosPerEvent: medianKnown((run) => run.cpuMicrosPerEvent),
+      mainGcMsPerSecond: medianKnown((run) => run.mainGcMsPerSecond),
       // A bucket bound: the upper middle run's, never the average of two bounds.
       serverP99AtMostMs: serverP99.length ? serverP99.sort((a, b) => a - b)[Math.floor(serverP99.length / 2)] : null,
-      serverShareOver5Ms: serverOver5Ms.length ? median(serverOver5Ms) : null,
-      sendLagP99Ms: sendLag.length ? median(sendLag) : null,
-      inFlightP99Ms: inFlight.length ? median(inFlight) : null,
-      connectionsExhaustedShare: exhausted.length ? median(exhausted) : null,
-      machineIdleShare: idle.length ? median(idle) : null,
-      machineStealShare: steal.length ? median(steal) : null,
+      serverShareOver5Ms: medianKnown((run) => run.serverShareOver5Ms),
+      sendLagP99Ms: medianKnown((run) => run.sendLagP99Ms),
+      inFlightP99Ms: medianKnown((run) => run.inFlightP99Ms),
+      connectionsExhaustedShare: medianKnown((run) => run.connectionsExhaustedShare),
+      machineIdleShare: medianKnown((run) => run.machineIdleShare),
+      machineStealShare: medianKnown((run) => run.machineStealShare),
     },
     non2xx: sum((run) => run.non2xx),
     socketErrors: sum((run) => run.socketErrors),
@@ -247,6 +244,8 @@ export function kafkaShortfall(m: Measurement): boolean {
 
 export const whole = (n: number): string => Math.round(n).toLocaleString('en-US');
 export const ms = (n: number): string => `${n.toFixed(2)} ms`;
+/** A share (0..1) as a percentage. */
+export const percent = (share: number, digits = 1): string => `${(100 * share).toFixed(digits)} %`;
 const orDash = (n: number | null, format: (n: number) => string): string => (n === null ? '-' : format(n));
 
 function ratioCell(report: BenchReport, m: Measurement, label: string): string {
@@ -269,8 +268,8 @@ export function formatTable(report: BenchReport): string {
     m.non2xx > 0 ? `${m.non2xx} (!)` : '0',
     orDash(m.kafka?.serverCpuMicrosPerEvent ?? m.median.cpuMicrosPerEvent, (n) => n.toFixed(2)),
     orDash(m.median.mainGcMsPerSecond, (n) => n.toFixed(1)),
-    orDash(m.median.machineIdleShare, (n) => `${(100 * n).toFixed(0)} %`),
-    orDash(m.median.machineStealShare, (n) => `${(100 * n).toFixed(1)} %`),
+    orDash(m.median.machineIdleShare, (n) => percent(n, 0)),
+    orDash(m.median.machineStealShare, percent),
     orDash(m.peakRssMiB, (n) => `${n.toFixed(0)} MiB${m.peakRssPerCase ? '' : ' *'}`),
     ratioCell(report, m, 'vs naive'),
     ratioCell(report, m, 'vs ceiling'),
@@ -310,7 +309,7 @@ function formatRotation(report: BenchReport): string[] {
   if (!rotation) return [];
   const targets = Object.keys(rotation.rounds[0] ?? {});
   const rounds = rotation.rounds.map((round, i) => `  round ${i + 1}: ${targets.map((t) => `${t} ${whole(round[t]!)}`).join(', ')} requests/s`);
-  const ratios = Object.entries(rotation.medianRatio).map(([target, ratio]) => `${target} ${(100 * ratio).toFixed(1)} %`);
+  const ratios = Object.entries(rotation.medianRatio).map(([target, ratio]) => `${target} ${percent(ratio)}`);
   return ['', `rotation, ${rotation.label} (each round runs them one after the other):`, ...rounds, `  median share of the ${rotation.baseline} over the rounds: ${ratios.join(', ')}`];
 }
 

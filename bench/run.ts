@@ -16,7 +16,7 @@ import { onInterrupt, stopChildrenOnSignal } from './children';
 import { checkTargets, P99_TARGET_MS } from './goals';
 import { startBroker, TopicCounter, type LocalBroker } from './kafka';
 import { caseLabel, expectedStatus, KAFKA_CONFIG, makePlan, targetNames, type Case, type Plan, type Rotation, type TargetSpec } from './plan';
-import { computeRatios, findClosed, formatTable, kafkaShortfall, summarize, summarizeRotation, writeReport, type BenchReport, type KafkaDelivery, type Run } from './report';
+import { computeRatios, findClosed, formatTable, kafkaShortfall, percent, summarize, summarizeRotation, writeReport, type BenchReport, type KafkaDelivery, type Run } from './report';
 import { checkAccepts, cpuBusyShare, cpuByThread, cpuTicks, freePort, idleShare, metricValue, scrapeMetrics, processUsage, resetPeakRss, sampleSluice, startScriptServer, startSluice, stealShare, stopServer, threadCpuSeconds, type CpuTicks, type ProcessUsage, type RunningServer, type SluiceSample, type ThreadCpu } from './targets';
 import { bucketDelta, quantileBound, shareAbove } from './histogram';
 import { answeredPerSecond, ensureLoadGenerators, loadSettings, runLoad, type LoadResult, type LoadSettings } from './load';
@@ -388,7 +388,7 @@ function newReport(plan: Plan, argv: string[], cpuBusyBeforeStart: number | null
 function printSummary(report: BenchReport, resultsFile: string): void {
   const busy = report.machine.cpuBusyBeforeStart;
   if (busy !== null && busy > BUSY_CPU_SHARE) {
-    loud(`the machine was busy when the bench started (${(busy * 100).toFixed(0)} % of the CPUs in use by other processes): these figures are low and noisy`);
+    loud(`the machine was busy when the bench started (${percent(busy, 0)} of the CPUs in use by other processes): these figures are low and noisy`);
   }
   const { settings, machine } = report;
   console.log(

@@ -46,6 +46,8 @@ export class Metrics {
 
   readonly batchEvents = histogram(this.registry, 'sluice_batch_size_events', 'Events carried by one worker task.', [1, 10, 50, 100, 500, 1000, 5000, 10000]);
 
+  readonly taskStages = new LocalHistogram(this.registry, 'sluice_task_stage_seconds', 'Time a worker task spent in each stage: batching (its first request waiting for the task to be sent), to_worker (sent until a worker started it: queued behind other tasks or waking the worker), worker (parse, validate, serialize), to_main (finished until the HTTP thread took the result: a busy event loop shows here).', [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], ['stage']);
+
   readonly poolQueueDepth = gauge(this.registry, 'sluice_pool_queue_depth', 'Requests waiting for a worker task.');
 
   readonly poolUtilization = gauge(this.registry, 'sluice_pool_utilization', 'Share of worker task slots busy (0..1), sampled every second.');

@@ -7,6 +7,7 @@ import {
   type SchemaCacheStats,
   type StreamCount,
 } from '../src/batching/wire';
+import { sharedClockMs } from '../src/batching/shared-clock';
 import { Utf8Appender } from './utf8-appender';
 
 /**
@@ -25,10 +26,14 @@ export class ResultBuilder {
   private readonly errorItems: (string[] | undefined)[];
   private readonly counts = new Map<string, StreamCount>();
 
-  /** `payload`: where message texts are encoded; a worker passes the one it reuses for every task. */
+  /**
+   * `payload`: where message texts are encoded; a worker passes the one it reuses for every task.
+   * `startedAt`: when the worker started the task (sharedClockMs), reported with the result.
+   */
   constructor(
     requestCount: number,
     private readonly payload = new Utf8Appender(),
+    private readonly startedAt = sharedClockMs(),
   ) {
     payload.reset();
     this.requests = new Int32Array(requestCount * REQUEST_FIELDS);
@@ -105,6 +110,7 @@ export class ResultBuilder {
       timestamps: this.timestamps,
       payload: this.payload.contents(),
       side: { names: [...this.nameIndex.keys()], details, counts: [...this.counts.values()], schemaCache },
+      startedAt: this.startedAt,
     }, reuse);
   }
 }

@@ -3,6 +3,7 @@
  * (many requests), and hand back the packed result of src/batching/wire.ts.
  */
 import Piscina from 'piscina';
+import { sharedClockMs } from '../src/batching/shared-clock';
 import { Task } from '../src/batching/wire';
 import type { Config } from '../src/config/types';
 import { isHttpUri } from '../src/documents/http-get';
@@ -60,10 +61,11 @@ export default function validateTask(buffer: ArrayBuffer): Promise<unknown> {
 }
 
 async function runTask(buffer: ArrayBuffer): Promise<unknown> {
+  const startedAt = sharedClockMs();
   await warmUp;
   if (streamConfig?.stale) await streamConfig.catchUp();
   const task = new Task(buffer);
-  const out = new ResultBuilder(task.count, payload);
+  const out = new ResultBuilder(task.count, payload, startedAt);
   await pipeline.run(task, out);
   // The task is fully read by now, so its buffer can carry the result back. Transferred, not cloned:
   // see src/batching/wire.ts.

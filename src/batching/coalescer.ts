@@ -32,8 +32,8 @@ export interface CoalescerOptions {
 }
 
 export interface TaskRunner {
-  /** Runs one task of these requests; calls `done` exactly once. */
-  run(requests: IntakeRequest[], done: () => void): void;
+  /** Runs one task of these requests; calls `done` exactly once. `batchedMs`: how long its first request waited. */
+  run(requests: IntakeRequest[], done: () => void, batchedMs: number): void;
 }
 
 interface Batch {
@@ -168,7 +168,7 @@ export class Coalescer {
     while (this.sealed.length > 0 && this.canStart(this.sealed[0]!)) {
       const batch = this.sealed.shift()!;
       this.running++;
-      this.runner.run(batch.requests, this.onTaskDone);
+      this.runner.run(batch.requests, this.onTaskDone, performance.now() - batch.since);
     }
     this.armSpill();
   }

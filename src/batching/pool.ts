@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import Piscina from 'piscina';
 import type { Config } from '../config/types';
+import type { LocalHistogramChild } from '../local-metrics';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import { RequestKinds } from '../outcomes';
@@ -11,6 +12,7 @@ import type { StreamConfigSnapshot } from '../streams/broadcast';
 import type { WorkerSettings } from '../../workers/validate';
 import type { TaskRunner } from './coalescer';
 import type { IntakeRequest } from './request';
+import { sharedClockMs } from './shared-clock';
 import { TaskBuffers } from './task-buffers';
 import { encodeTask, taskContentBytes, TaskResult, type SchemaCacheStats } from './wire';
 
@@ -53,6 +55,7 @@ export class WorkerPool implements TaskRunner {
   private readonly deliveryTimeoutMs: number;
   private readonly headerCount: number;
   private readonly buffers: TaskBuffers;
+  private readonly stages: Record<'batching' | 'toWorker' | 'worker' | 'toMain', LocalHistogramChild>;
 
   constructor(
     config: Config,
@@ -66,6 +69,8 @@ export class WorkerPool implements TaskRunner {
     this.headerCount = Object.keys(config.defaults.headers_to_fields).length;
     // Idle, at most two full batches per task slot.
     this.buffers = new TaskBuffers(2 * threads * config.pool.max_tasks_per_thread * config.pool.max_batch_bytes);
+    const stage = (name: string) => metrics.taskStages.labels(name);
+    this.stages = { batching: stage('batching'), toWorker: stage('to_worker'), worker: stage('worker'), toMain: stage('to_main') };
     const workerData: WorkerSettings = { config, streams, cwd: process.cwd() };
     this.piscina = new Piscina({
       filename: WORKER_FILE,
@@ -87,16 +92,19 @@ export class WorkerPool implements TaskRunner {
     });
   }
 
-  run(requests: IntakeRequest[], done: () => void): void {
+  run(requests: IntakeRequest[], done: () => void, batchedMs: number): void {
     this.metrics.batchRequests.observe(requests.length);
+    const sentAt = sharedClockMs();
     const task = encodeTask(requests, this.headerCount, this.buffers);
     const taskBytes = taskContentBytes(task); // read before the transfer detaches it
     this.piscina.run(task, { transferList: [task] }).then(
       (buffer: ArrayBuffer) => {
+        const tookAt = sharedClockMs();
         done();
         const result = new TaskResult(buffer);
         this.buffers.observe(taskBytes, result.contentBytes);
         this.record(result);
+        this.recordStages(batchedMs, sentAt, result, tookAt);
         new TaskDelivery(requests, result, this.metrics, this.deliveryTimeoutMs, this.buffers).start(this.sink);
       },
       (err: Error) => {
@@ -121,6 +129,15 @@ export class WorkerPool implements TaskRunner {
     }
     this.metrics.batchEvents.observe(events);
     if (result.side.schemaCache) this.recordSchemaCache(result.side.schemaCache);
+  }
+
+  /** Where a task's time went, for sluice_task_stage_seconds; the clock is shared with the workers. */
+  private recordStages(batchedMs: number, sentAt: number, result: TaskResult, tookAt: number): void {
+    const { batching, toWorker, worker, toMain } = this.stages;
+    batching.observe(batchedMs / 1000);
+    toWorker.observe(Math.max(0, result.workerStartedAt - sentAt) / 1000);
+    worker.observe(Math.max(0, result.workerFinishedAt - result.workerStartedAt) / 1000);
+    toMain.observe(Math.max(0, tookAt - result.workerFinishedAt) / 1000);
   }
 
   private recordSchemaCache(stats: SchemaCacheStats): void {

@@ -18,6 +18,7 @@
  *
  * Result (worker → main), m messages for the sink:
  *   Int32    [m, n, payloadBytes, sideBytes]
+ *   Float64  [startedAt, finishedAt]      the worker's run of the task, shared-clock.ts ms
  *   Int32    messages[m · MESSAGE_FIELDS] (layout below)
  *   Int32    requests[n · REQUEST_FIELDS] (layout below)
  *   Float64  timestamps[m]                Kafka timestamp, ms
@@ -27,6 +28,7 @@
  */
 
 import { newTransferableBuffer } from './buffer-pool';
+import { sharedClockMs } from './shared-clock';
 import { TASK_BUFFER_SIZES, type TaskBuffers } from './task-buffers';
 
 export const FLAG_HASTY = 1;
@@ -232,10 +234,15 @@ export interface ResultParts {
   /** Message values and keys, UTF-8 back to back (offsets in `messages` are bytes). */
   readonly payload: Uint8Array;
   readonly side: ResultSide;
+  /** sharedClockMs() when the worker started the task; the end is stamped as the result is written. */
+  readonly startedAt: number;
 }
 
+/** Right after the header ints: 16 bytes, so 8-aligned. */
+const WORKER_SPAN_AT = RESULT_INTS * 4;
+
 function resultLayout(m: number, n: number, payloadBytes: number) {
-  const messagesAt = RESULT_INTS * 4;
+  const messagesAt = WORKER_SPAN_AT + 2 * 8;
   const requestsAt = messagesAt + m * MESSAGE_FIELDS * 4;
   const timestampsAt = align8(requestsAt + n * REQUEST_FIELDS * 4);
   const payloadAt = timestampsAt + m * 8;
@@ -262,6 +269,7 @@ export function encodeResult(parts: ResultParts, reuse: ArrayBuffer | null = nul
   new Float64Array(buffer, layout.timestampsAt, m).set(parts.timestamps);
   bytes.set(parts.payload, layout.payloadAt);
   bytes.write(side, layout.sideAt);
+  new Float64Array(buffer, WORKER_SPAN_AT, 2).set([parts.startedAt, sharedClockMs()]);
   return buffer;
 }
 
@@ -274,11 +282,15 @@ export class TaskResult {
   readonly side: ResultSide;
   /** Bytes the result's contents take (the buffer may be larger). */
   readonly contentBytes: number;
+  /** When the worker started and finished the task, shared-clock.ts ms. */
+  readonly workerStartedAt: number;
+  readonly workerFinishedAt: number;
 
   constructor(readonly buffer: ArrayBuffer) {
     const [m, n, payloadBytes, sideBytes] = new Int32Array(buffer, 0, RESULT_INTS) as unknown as [number, number, number, number];
     const layout = resultLayout(m, n, payloadBytes);
     this.contentBytes = layout.sideAt + sideBytes;
+    [this.workerStartedAt, this.workerFinishedAt] = new Float64Array(buffer, WORKER_SPAN_AT, 2) as unknown as [number, number];
     this.messages = new Int32Array(buffer, layout.messagesAt, m * MESSAGE_FIELDS);
     this.requests = new Int32Array(buffer, layout.requestsAt, n * REQUEST_FIELDS);
     this.timestamps = new Float64Array(buffer, layout.timestampsAt, m);

@@ -15,13 +15,15 @@ function request(id: number, bytes = 100, flags = 0): IntakeRequest {
   return { body: Buffer.alloc(bytes), flags, receivedAt: 0, requestId: `r${id}`, clientIp: '', headers: [], complete: () => undefined };
 }
 
-/** Records each task's request ids; tasks finish only when the test says so. */
+/** Records each task's request ids and batching time; tasks finish only when the test says so. */
 class Runner implements TaskRunner {
   readonly tasks: string[][] = [];
+  readonly batchedMs: number[] = [];
   private readonly dones: Array<() => void> = [];
 
-  run(requests: IntakeRequest[], done: () => void): void {
+  run(requests: IntakeRequest[], done: () => void, batchedMs: number): void {
     this.tasks.push(requests.map((r) => r.requestId));
+    this.batchedMs.push(batchedMs);
     this.dones.push(done);
   }
 
@@ -74,8 +76,8 @@ describe('Coalescer', () => {
   it('paces batches: one a turn at most, and not sooner than max_batch_delay_us after the one before', async () => {
     const { runner, submit } = setUp({ maxBatchRequests: 100 }); // a full batch goes at once, paced or not
     const run = runner.run.bind(runner);
-    runner.run = (requests, done) => {
-      run(requests, done);
+    runner.run = (requests, done, batchedMs) => {
+      run(requests, done, batchedMs);
       done(); // the worker is instant: only the pace holds batches back
     };
     const start = performance.now();
@@ -122,6 +124,24 @@ describe('Coalescer', () => {
     runner.finish(0);
     assert.deepEqual(runner.tasks[2], ['r3', 'r4', 'r5'], 'the grown batch goes as soon as a primary slot frees');
     assert.equal(coalescer.runningTasks, 2);
+  });
+
+  it("tells the runner how long the batch's first request waited", async () => {
+    const { runner, submit } = setUp();
+    await fillPrimarySlots(submit);
+    const submitStart = performance.now();
+    submit(3);
+    const submitEnd = performance.now();
+    await sleep(10);
+    submit(4);
+    await turnEnd();
+    const startBefore = performance.now();
+    runner.finish(0);
+    const startAfter = performance.now();
+    assert.deepEqual(runner.tasks[2], ['r3', 'r4']);
+    const batched = runner.batchedMs[2]!;
+    assert.ok(batched >= startBefore - submitEnd && batched <= startAfter - submitStart, `${startBefore - submitEnd} <= ${batched} <= ${startAfter - submitStart}`);
+    assert.ok(batched >= 9, `r3 waited through the 10 ms sleep: ${batched} ms`);
   });
 
   it('spills a batch of spill_bytes to a spare slot at once', async () => {

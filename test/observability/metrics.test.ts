@@ -41,6 +41,7 @@ describe('§8 metrics after a known mix of requests', () => {
       sluice_validation_errors_total: 'counter',
       sluice_batch_size_requests: 'histogram',
       sluice_batch_size_events: 'histogram',
+      sluice_task_stage_seconds: 'histogram',
       sluice_pool_queue_depth: 'gauge',
       sluice_pool_utilization: 'gauge',
       sluice_sink_queue_messages: 'gauge',
@@ -109,6 +110,18 @@ describe('§8 metrics after a known mix of requests', () => {
     assert.equal(m.value('sluice_batch_size_events_sum'), 8);
     assert.equal(m.value('sluice_sink_queue_messages'), 0);
     assert.equal(m.value('sluice_inflight_bytes'), 0);
+  });
+
+  it('sluice_task_stage_seconds times every worker task in each of its four stages', () => {
+    const tasks = m.value('sluice_batch_size_requests_count');
+    assert.ok(tasks >= 1);
+    for (const stage of ['batching', 'to_worker', 'worker', 'to_main']) {
+      assert.equal(m.value('sluice_task_stage_seconds_count', { stage }), tasks, stage);
+      assert.ok(m.value('sluice_task_stage_seconds_sum', { stage }) >= 0, stage);
+    }
+    // Parsing and validating takes some time; the stamps come from the worker itself.
+    assert.ok(m.value('sluice_task_stage_seconds_sum', { stage: 'worker' }) > 0);
+    assert.deepEqual(m.labelSets('sluice_task_stage_seconds_count').sort(), ['stage="batching"', 'stage="to_main"', 'stage="to_worker"', 'stage="worker"']);
   });
 
   it('GET /v1/_test/events is counted under its own route, not as POST /v1/events', async () => {

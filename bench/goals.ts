@@ -2,6 +2,7 @@
 // in this run (e.g. --quick) is "not measured", never "met".
 
 import { findClosed, ms, percent, whole, type Measurement, type RotationResult, type TargetCheck } from './report';
+import { TASK_STAGES, type TaskStage } from './targets';
 
 function check(goal: string, m: Measurement | undefined, met: (m: Measurement) => boolean, measured: (m: Measurement) => string): TargetCheck {
   return m ? { goal, met: met(m), measured: measured(m) } : { goal, met: null, measured: 'case not in this run' };
@@ -36,6 +37,11 @@ function ceilingShare(measurements: Measurement[], rotation: RotationResult | nu
  * The guaranteed Kafka case the target is judged on. Its connection count is the user's choice: the
  * most events/s among the cases with p99 < 50 ms, else (none has) the one with the lowest p99.
  */
+/** `batching 0.45, to_worker 0.09, worker 0.19, to_main 0.06 ms`: the stage names as Sluice's metric has them. */
+function stageMeans(means: Record<TaskStage, number>): string {
+  return `${TASK_STAGES.map((stage) => `${stage} ${means[stage].toFixed(2)}`).join(', ')} ms`;
+}
+
 function kafkaGuaranteed(measurements: Measurement[]): Measurement | undefined {
   const cases = measurements.filter((m) => m.case.target === 'kafka' && m.case.workload === 'trivial50' && m.case.load.kind === 'closed');
   const withinP99 = cases.filter((m) => m.median.latencyMs.p99 < KAFKA_P99_MS).sort((a, b) => b.median.eventsPerSecond - a.median.eventsPerSecond);
@@ -83,6 +89,7 @@ export function checkTargets(measurements: Measurement[], rotation: RotationResu
         (m.median.sendLagP99Ms === null || m.median.inFlightP99Ms === null || m.median.connectionsExhaustedShare === null
           ? ''
           : `; its parts: sent late by the load generator p99 ${ms(m.median.sendLagP99Ms)} (all ${m.case.connections} connections busy with requests due ${percent(m.median.connectionsExhaustedShare)} of the time), sent → answered p99 ${ms(m.median.inFlightP99Ms)}`) +
+        (m.median.taskStageMeanMs === null ? '' : `; Sluice's worker tasks, mean per stage: ${stageMeans(m.median.taskStageMeanMs)}`) +
         (m.median.machineStealShare === null ? '' : `; CPU stolen by the hypervisor: ${percent(m.median.machineStealShare)}`) +
         (ceilingAt80 ? `; bare uWS at that rate: p99 ${ms(ceilingAt80.median.latencyMs.p99)}` : '') +
         (bareSplitAt80 ? `; the bare split: p99 ${ms(bareSplitAt80.median.latencyMs.p99)}` : '') +

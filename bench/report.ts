@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { WORKLOADS, type WorkloadId } from './bodies';
 import { caseLabel, type Case } from './plan';
 import type { LoadResult } from './load';
-import type { CpuByThread } from './targets';
+import { TASK_STAGES, type CpuByThread, type TaskStage } from './targets';
 
 /** One measured run of the load generator. */
 export interface Run {
@@ -42,6 +42,11 @@ export interface Run {
   sendLagP99Ms: number | null;
   inFlightP99Ms: number | null;
   connectionsExhaustedShare: number | null;
+  /**
+   * Sluice only: the mean milliseconds a worker task spent in each stage (`sluice_task_stage_seconds`:
+   * batching, to_worker, worker, to_main). Where the server's part of a request's time went.
+   */
+  taskStageMeanMs: Record<TaskStage, number> | null;
   /**
    * Share (0..1) of the machine's CPU time left idle during the run (all processes, /proc/stat). Near 0:
    * the two cores were the limit. Well above 0: the case was bound by latency (a closed loop with too few
@@ -166,6 +171,13 @@ export function median(values: number[]): number {
 
 const medianOf = (runs: Run[], pick: (run: Run) => number): number => median(runs.map(pick));
 
+/** Per stage, the median over the runs that have the figure; null when none has. */
+function medianStages(runs: Run[]): Record<TaskStage, number> | null {
+  const known = runs.flatMap((run) => (run.taskStageMeanMs ? [run.taskStageMeanMs] : []));
+  if (known.length === 0) return null;
+  return Object.fromEntries(TASK_STAGES.map((stage) => [stage, median(known.map((means) => means[stage]))])) as Record<TaskStage, number>;
+}
+
 export function summarize(c: Case, runs: Run[], meanBodyBytes: number, offered: number | null, peakRssMiB: number | null, peakRssPerCase: boolean): Measurement {
   const known = (pick: (run: Run) => number | null): number[] => runs.map(pick).filter((value): value is number => value !== null);
   /** The median of the runs that have the figure; null if none has. */
@@ -201,6 +213,7 @@ export function summarize(c: Case, runs: Run[], meanBodyBytes: number, offered: 
       sendLagP99Ms: medianKnown((run) => run.sendLagP99Ms),
       inFlightP99Ms: medianKnown((run) => run.inFlightP99Ms),
       connectionsExhaustedShare: medianKnown((run) => run.connectionsExhaustedShare),
+      taskStageMeanMs: medianStages(runs),
       machineIdleShare: medianKnown((run) => run.machineIdleShare),
       machineStealShare: medianKnown((run) => run.machineStealShare),
     },

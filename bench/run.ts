@@ -17,7 +17,7 @@ import { checkTargets, P99_TARGET_MS } from './goals';
 import { startBroker, TopicCounter, type LocalBroker } from './kafka';
 import { caseLabel, expectedStatus, KAFKA_CONFIG, makePlan, targetNames, type Case, type Plan, type Rotation, type TargetSpec } from './plan';
 import { computeRatios, findClosed, formatTable, kafkaShortfall, percent, summarize, summarizeRotation, writeReport, type BenchReport, type KafkaDelivery, type Run } from './report';
-import { checkAccepts, cpuBusyShare, cpuByThread, cpuTicks, freePort, idleShare, metricValue, scrapeMetrics, processUsage, resetPeakRss, sampleSluice, startScriptServer, startSluice, stealShare, stopServer, threadCpuSeconds, type CpuTicks, type ProcessUsage, type RunningServer, type SluiceSample, type ThreadCpu } from './targets';
+import { checkAccepts, cpuBusyShare, cpuByThread, cpuTicks, freePort, idleShare, metricValue, scrapeMetrics, processUsage, resetPeakRss, sampleSluice, startScriptServer, startSluice, stealShare, stopServer, taskStageMeans, threadCpuSeconds, type CpuTicks, type ProcessUsage, type RunningServer, type SluiceSample, type ThreadCpu } from './targets';
 import { bucketDelta, quantileBound, shareAbove } from './histogram';
 import { answeredPerSecond, ensureLoadGenerators, loadSettings, runLoad, type LoadResult, type LoadSettings } from './load';
 import { OPEN_LOOP_GENERATOR } from './openloop';
@@ -145,6 +145,7 @@ function toRun(load: LoadResult, eventsPerRequest: number, before: ProcessUsage 
     sendLagP99Ms: load.parts?.sendLagMs.p99 ?? null,
     inFlightP99Ms: load.parts?.inFlightMs.p99 ?? null,
     connectionsExhaustedShare: load.parts?.connectionsExhaustedShare ?? null,
+    taskStageMeanMs: sampleBefore?.taskStages && sampleAfter?.taskStages ? taskStageMeans(sampleBefore.taskStages, sampleAfter.taskStages) : null,
     machineIdleShare: idleShare(ticksBefore, ticksAfter),
     machineStealShare: stealShare(ticksBefore, ticksAfter),
     wrkReport: load.report,

@@ -145,10 +145,14 @@ export async function stopServer(server: RunningServer): Promise<void> {
   }
 }
 
-/** The value of an unlabelled series in Prometheus text (Sluice's /metrics); NaN when absent. */
-export function metricValue(text: string, name: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line === undefined ? NaN : Number(line.slice(name.length + 1).split(' ')[0]);
+/**
+ * The value of a series in Prometheus text (Sluice's /metrics): unlabelled, or with exactly `labels`
+ * as written there (`stage="worker"`); NaN when absent.
+ */
+export function metricValue(text: string, name: string, labels = ''): number {
+  const series = labels === '' ? `${name} ` : `${name}{${labels}} `;
+  const line = text.split('\n').find((l) => l.startsWith(series));
+  return line === undefined ? NaN : Number(line.slice(series.length).split(' ')[0]);
 }
 
 /** The sum over every series of `name`, whatever its labels (e.g. a histogram's `_sum` by kind); NaN when absent. */
@@ -174,21 +178,51 @@ export async function scrapeMetrics(server: RunningServer): Promise<string | nul
   }
 }
 
+/** The stages of a worker task that Sluice times (`sluice_task_stage_seconds{stage}`). */
+export const TASK_STAGES = ['batching', 'to_worker', 'worker', 'to_main'] as const;
+export type TaskStage = (typeof TASK_STAGES)[number];
+
+/** Per stage, the seconds and the tasks counted since Sluice started. */
+export type TaskStageTotals = Record<TaskStage, { seconds: number; tasks: number }>;
+
 /** What one scrape of Sluice's /metrics gives a run's figures. */
 export interface SluiceSample {
   /** Seconds its main thread has spent in garbage collection since it started (prom-client's GC histogram, every kind). */
   gcSeconds: number | null;
   /** Its own latency histogram for POST /v1/events (handler start to reply), every mode. */
   intakeLatency: Buckets | null;
+  taskStages: TaskStageTotals | null;
+}
+
+function taskStageTotals(text: string): TaskStageTotals | null {
+  const totals: Partial<TaskStageTotals> = {};
+  for (const stage of TASK_STAGES) {
+    const seconds = metricValue(text, 'sluice_task_stage_seconds_sum', `stage="${stage}"`);
+    const tasks = metricValue(text, 'sluice_task_stage_seconds_count', `stage="${stage}"`);
+    if (Number.isNaN(seconds) || Number.isNaN(tasks)) return null;
+    totals[stage] = { seconds, tasks };
+  }
+  return totals as TaskStageTotals;
 }
 
 /** Sluice's counters for a run's figures; nulls when its /metrics cannot be read. */
 export async function sampleSluice(server: RunningServer): Promise<SluiceSample> {
   const text = await scrapeMetrics(server);
-  if (text === null) return { gcSeconds: null, intakeLatency: null };
+  if (text === null) return { gcSeconds: null, intakeLatency: null, taskStages: null };
   const seconds = metricSum(text, 'sluice_nodejs_gc_duration_seconds_sum');
   const latency = histogramBuckets(text, 'sluice_http_request_duration_seconds', 'route="/v1/events"');
-  return { gcSeconds: Number.isNaN(seconds) ? null : seconds, intakeLatency: latency.size > 0 ? latency : null };
+  return { gcSeconds: Number.isNaN(seconds) ? null : seconds, intakeLatency: latency.size > 0 ? latency : null, taskStages: taskStageTotals(text) };
+}
+
+/** The mean milliseconds per task of each stage between two samples; null when no task ran. */
+export function taskStageMeans(before: TaskStageTotals, after: TaskStageTotals): Record<TaskStage, number> | null {
+  const means: Partial<Record<TaskStage, number>> = {};
+  for (const stage of TASK_STAGES) {
+    const tasks = after[stage].tasks - before[stage].tasks;
+    if (tasks <= 0) return null;
+    means[stage] = ((after[stage].seconds - before[stage].seconds) * 1000) / tasks;
+  }
+  return means as Record<TaskStage, number>;
 }
 
 /** CPU time (user + system, all threads) and peak RSS of a process, from /proc; null where there is none. */

@@ -61,7 +61,7 @@ describe('bench per-thread CPU', () => {
   it('prints the split in the Kafka accounting lines', () => {
     const c = makePlan(true, ['kafka']).cases.find((x) => x.target === 'kafka')!;
     const latencyMs = { mean: 1, max: 2, p50: 1, p90: 1, p99: 2, p99_9: 2 };
-    const run: Run = { requestsPerSecond: 100, eventsPerSecond: 5000, latencyMs, requests: 400, non2xx: 0, socketErrors: 0, cpuMicrosPerEvent: 11, mainGcMsPerSecond: null, serverP99AtMostMs: null, serverShareOver5Ms: null, sendLagP99Ms: null, inFlightP99Ms: null, connectionsExhaustedShare: null, machineIdleShare: null, machineStealShare: null, wrkReport: '' };
+    const run: Run = { requestsPerSecond: 100, eventsPerSecond: 5000, latencyMs, requests: 400, non2xx: 0, socketErrors: 0, cpuMicrosPerEvent: 11, mainGcMsPerSecond: null, serverP99AtMostMs: null, serverShareOver5Ms: null, sendLagP99Ms: null, inFlightP99Ms: null, connectionsExhaustedShare: null, taskStageMeanMs: null, machineIdleShare: null, machineStealShare: null, wrkReport: '' };
     const m = summarize(c, [run], 12_500, null, 200, true);
     m.kafka = {
       topic: 'test.event',

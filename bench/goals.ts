@@ -33,15 +33,15 @@ function ceilingShare(measurements: Measurement[], rotation: RotationResult | nu
   return { goal, met: (rotated ?? separate!) >= 0.5, measured: parts.join('; ') };
 }
 
-/**
- * The guaranteed Kafka case the target is judged on. Its connection count is the user's choice: the
- * most events/s among the cases with p99 < 50 ms, else (none has) the one with the lowest p99.
- */
 /** `batching 0.45, to_worker 0.09, worker 0.19, to_main 0.06 ms`: the stage names as Sluice's metric has them. */
 function stageMeans(means: Record<TaskStage, number>): string {
   return `${TASK_STAGES.map((stage) => `${stage} ${means[stage].toFixed(2)}`).join(', ')} ms`;
 }
 
+/**
+ * The guaranteed Kafka case the target is judged on. Its connection count is the user's choice: the
+ * most events/s among the cases with p99 < 50 ms, else (none has) the one with the lowest p99.
+ */
 function kafkaGuaranteed(measurements: Measurement[]): Measurement | undefined {
   const cases = measurements.filter((m) => m.case.target === 'kafka' && m.case.workload === 'trivial50' && m.case.load.kind === 'closed');
   const withinP99 = cases.filter((m) => m.median.latencyMs.p99 < KAFKA_P99_MS).sort((a, b) => b.median.eventsPerSecond - a.median.eventsPerSecond);

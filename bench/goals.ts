@@ -1,7 +1,7 @@
 // Issue 6's performance targets, checked against the medians of one run. A target whose cases were not
 // in this run (e.g. --quick) is "not measured", never "met".
 
-import { findClosed, ms, percent, whole, type Measurement, type RotationResult, type TargetCheck } from './report';
+import { findClosed, ms, percent, whole, type CpuWait, type Measurement, type RotationResult, type TargetCheck } from './report';
 import { TASK_STAGES, type TaskStage } from './targets';
 
 function check(goal: string, m: Measurement | undefined, met: (m: Measurement) => boolean, measured: (m: Measurement) => string): TargetCheck {
@@ -36,6 +36,12 @@ function ceilingShare(measurements: Measurement[], rotation: RotationResult | nu
 /** `batching 0.45, to_worker 0.09, worker 0.19, to_main 0.06 ms`: the stage names as Sluice's metric has them. */
 function stageMeans(means: Record<TaskStage, number>): string {
   return `${TASK_STAGES.map((stage) => `${stage} ${means[stage].toFixed(2)}`).join(', ')} ms`;
+}
+
+/** `waiting for a CPU, per request: Sluice's HTTP thread 5.8 µs, …`: run-queue time, the contention behind the tail. */
+function cpuWaits(wait: CpuWait): string {
+  const generator = wait.generator === null ? '' : `, the load generator ${wait.generator.toFixed(1)} µs`;
+  return `waiting for a CPU, per request: Sluice's HTTP thread ${wait.main.toFixed(1)} µs, its other threads ${wait.other.toFixed(1)} µs${generator}`;
 }
 
 /**
@@ -90,6 +96,8 @@ export function checkTargets(measurements: Measurement[], rotation: RotationResu
           ? ''
           : `; its parts: sent late by the load generator p99 ${ms(m.median.sendLagP99Ms)} (all ${m.case.connections} connections busy with requests due ${percent(m.median.connectionsExhaustedShare)} of the time), sent → answered p99 ${ms(m.median.inFlightP99Ms)}`) +
         (m.median.taskStageMeanMs === null ? '' : `; Sluice's worker tasks, mean per stage: ${stageMeans(m.median.taskStageMeanMs)}`) +
+        (m.median.machineIdleShare == null ? '' : `; the machine's CPUs busy ${percent(1 - m.median.machineIdleShare)}`) +
+        (m.median.cpuWaitMicrosPerRequest == null ? '' : `; ${cpuWaits(m.median.cpuWaitMicrosPerRequest)}`) +
         (m.median.machineStealShare === null ? '' : `; CPU stolen by the hypervisor: ${percent(m.median.machineStealShare)}`) +
         (ceilingAt80 ? `; bare uWS at that rate: p99 ${ms(ceilingAt80.median.latencyMs.p99)}` : '') +
         (bareSplitAt80 ? `; the bare split: p99 ${ms(bareSplitAt80.median.latencyMs.p99)}` : '') +

@@ -47,7 +47,13 @@ export interface LoadResult {
    * generator's lag: no free connection, or no core for it) and sent to answered (the server's part),
    * and the share (0..1) of the run during which due requests waited with every connection busy.
    */
-  parts: { sendLagMs: Percentiles; inFlightMs: Percentiles; connectionsExhaustedShare: number } | null;
+  parts: {
+    sendLagMs: Percentiles;
+    inFlightMs: Percentiles;
+    connectionsExhaustedShare: number;
+    /** Seconds the generator was ready to run but waited for a CPU; null where the kernel does not say. */
+    generatorRunQueueWaitSeconds: number | null;
+  } | null;
   /** The generator's own text report (wrk's), kept so a surprising figure can be checked by eye. */
   report: string;
 }
@@ -62,6 +68,7 @@ interface PrintedResult {
   send_lag_us?: PrintedPercentiles;
   in_flight_us?: PrintedPercentiles;
   connections_exhausted_us?: number;
+  run_queue_wait_us?: number;
 }
 
 type PrintedPercentiles = Percentiles & { count: number };
@@ -122,6 +129,7 @@ export function parseLoadOutput(output: string): LoadResult {
             sendLagMs: percentilesMs(printed.send_lag_us),
             inFlightMs: percentilesMs(printed.in_flight_us),
             connectionsExhaustedShare: printed.connections_exhausted_us / printed.duration_us,
+            generatorRunQueueWaitSeconds: printed.run_queue_wait_us === undefined || printed.run_queue_wait_us < 0 ? null : printed.run_queue_wait_us / 1e6,
           }
         : null,
     report: output.split('\n').filter((text) => !text.startsWith('BENCH_RESULT ')).join('\n').trim(),

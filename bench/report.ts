@@ -59,6 +59,14 @@ export interface Run {
    * rate near the peak into overload (bench/RESULTS.md, 2026-12-06 evening).
    */
   machineStealShare: number | null;
+  /**
+   * Microseconds per request that threads spent ready to run but waiting for a CPU (/proc schedstat):
+   * the server's main thread (Sluice's HTTP thread), its other threads (Sluice's workers, V8's and
+   * libuv's helpers), and the open loop's generator (null under wrk). Near the peak on two shared cores
+   * this contention, not any one thread's work, is what a worker task's time and the tail are made of
+   * (bench/RESULTS.md, 2026-12-07).
+   */
+  cpuWaitMicrosPerRequest: CpuWait | null;
   /** wrk's own text report (empty for bench/openloop's runs), kept so a surprising figure can be checked by eye. */
   wrkReport: string;
 }
@@ -171,6 +179,20 @@ export function median(values: number[]): number {
 
 const medianOf = (runs: Run[], pick: (run: Run) => number): number => median(runs.map(pick));
 
+export interface CpuWait {
+  main: number;
+  other: number;
+  generator: number | null;
+}
+
+/** Per kind of thread, the median over the runs that have the figure; null when none has. */
+function medianCpuWait(runs: Run[]): CpuWait | null {
+  const known = runs.flatMap((run) => (run.cpuWaitMicrosPerRequest ? [run.cpuWaitMicrosPerRequest] : []));
+  if (known.length === 0) return null;
+  const generator = known.flatMap((wait) => (wait.generator === null ? [] : [wait.generator]));
+  return { main: median(known.map((wait) => wait.main)), other: median(known.map((wait) => wait.other)), generator: generator.length ? median(generator) : null };
+}
+
 /** Per stage, the median over the runs that have the figure; null when none has. */
 function medianStages(runs: Run[]): Record<TaskStage, number> | null {
   const known = runs.flatMap((run) => (run.taskStageMeanMs ? [run.taskStageMeanMs] : []));
@@ -216,6 +238,7 @@ export function summarize(c: Case, runs: Run[], meanBodyBytes: number, offered: 
       taskStageMeanMs: medianStages(runs),
       machineIdleShare: medianKnown((run) => run.machineIdleShare),
       machineStealShare: medianKnown((run) => run.machineStealShare),
+      cpuWaitMicrosPerRequest: medianCpuWait(runs),
     },
     non2xx: sum((run) => run.non2xx),
     socketErrors: sum((run) => run.socketErrors),

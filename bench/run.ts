@@ -16,7 +16,7 @@ import { onInterrupt, stopChildrenOnSignal } from './children';
 import { checkTargets, P99_TARGET_MS } from './goals';
 import { startBroker, TopicCounter, type LocalBroker } from './kafka';
 import { caseLabel, expectedStatus, KAFKA_CONFIG, makePlan, targetNames, type Case, type Plan, type Rotation, type TargetSpec } from './plan';
-import { computeRatios, findClosed, formatTable, kafkaShortfall, percent, summarize, summarizeRotation, writeReport, type BenchReport, type KafkaDelivery, type Run } from './report';
+import { computeRatios, findClosed, formatTable, kafkaShortfall, percent, summarize, summarizeRotation, writeReport, type BenchReport, type CpuWait, type KafkaDelivery, type Run } from './report';
 import { checkAccepts, cpuBusyShare, cpuByThread, cpuTicks, freePort, idleShare, metricValue, scrapeMetrics, processUsage, resetPeakRss, sampleSluice, startScriptServer, startSluice, stealShare, stopServer, taskStageMeans, threadCpuSeconds, type CpuTicks, type ProcessUsage, type RunningServer, type SluiceSample, type ThreadCpu } from './targets';
 import { bucketDelta, quantileBound, shareAbove } from './histogram';
 import { answeredPerSecond, ensureLoadGenerators, loadSettings, runLoad, type LoadResult, type LoadSettings } from './load';
@@ -120,11 +120,23 @@ async function offeredRate(c: Case, bench: Bench, probe: (rate: number) => Promi
   return share * peak;
 }
 
+/** What the server's threads and the generator waited for a CPU during a run, per request; null if unknown. */
+function cpuWaitPerRequest(pid: number | undefined, before: ThreadCpu | null, after: ThreadCpu | null, load: LoadResult): CpuWait | null {
+  if (pid === undefined || !before || !after || load.requests === 0) return null;
+  const waited = cpuByThread(pid, before, after, 'waitSeconds');
+  const main = waited.main;
+  const other = waited.librdkafka + waited.other;
+  if (!Number.isFinite(main) || !Number.isFinite(other)) return null; // no schedstat on this kernel
+  const generator = load.parts?.generatorRunQueueWaitSeconds ?? null;
+  const perRequest = (seconds: number): number => (seconds * 1e6) / load.requests;
+  return { main: perRequest(main), other: perRequest(other), generator: generator === null ? null : perRequest(generator) };
+}
+
 /**
  * `sampleBefore`/`sampleAfter`: Sluice's /metrics around the run (null for other servers);
  * `ticksBefore`/`ticksAfter`: the machine's CPU ticks around the run (its idle and stolen shares).
  */
-function toRun(load: LoadResult, eventsPerRequest: number, before: ProcessUsage | null, after: ProcessUsage | null, sampleBefore: SluiceSample | null, sampleAfter: SluiceSample | null, ticksBefore: CpuTicks | null, ticksAfter: CpuTicks | null): Run {
+function toRun(load: LoadResult, eventsPerRequest: number, before: ProcessUsage | null, after: ProcessUsage | null, sampleBefore: SluiceSample | null, sampleAfter: SluiceSample | null, ticksBefore: CpuTicks | null, ticksAfter: CpuTicks | null, cpuWait: CpuWait | null): Run {
   const answered = answeredPerSecond(load);
   const events = load.requests * eventsPerRequest;
   const gcBefore = sampleBefore?.gcSeconds ?? null;
@@ -148,6 +160,7 @@ function toRun(load: LoadResult, eventsPerRequest: number, before: ProcessUsage 
     taskStageMeanMs: sampleBefore?.taskStages && sampleAfter?.taskStages ? taskStageMeans(sampleBefore.taskStages, sampleAfter.taskStages) : null,
     machineIdleShare: idleShare(ticksBefore, ticksAfter),
     machineStealShare: stealShare(ticksBefore, ticksAfter),
+    cpuWaitMicrosPerRequest: cpuWait,
     wrkReport: load.report,
   };
 }
@@ -174,11 +187,14 @@ async function measureCase(server: RunningServer, target: TargetSpec, c: Case, b
     // outside the CPU window, and on their own route, which the latency figure leaves out.
     const sampleBefore = await sample();
     const before = processUsage(pid);
+    const threadsBefore = pid === undefined ? null : threadCpuSeconds(pid);
     const ticksBefore = cpuTicks();
     const result = await runLoad(settings(plan.measureSeconds));
     const ticksAfter = cpuTicks();
+    const threadsAfter = pid === undefined ? null : threadCpuSeconds(pid);
     const after = processUsage(pid);
-    runs.push(toRun(result, bodies.workload.eventsPerRequest, before, after, sampleBefore, await sample(), ticksBefore, ticksAfter));
+    const cpuWait = cpuWaitPerRequest(pid, threadsBefore, threadsAfter, result);
+    runs.push(toRun(result, bodies.workload.eventsPerRequest, before, after, sampleBefore, await sample(), ticksBefore, ticksAfter, cpuWait));
   }
   const peakRss = processUsage(pid)?.peakRssBytes;
   const measurement = summarize(c, runs, bodies.meanBodyBytes, rate, peakRss === undefined ? null : peakRss / 2 ** 20, peakIsPerCase);

@@ -260,12 +260,32 @@ export function processUsage(pid: number | undefined): ProcessUsage | null {
   }
 }
 
-/** Per thread id: the thread's name (`comm`; librdkafka names its threads `rdk:…`) and its CPU seconds. */
-export type ThreadCpu = Map<number, { name: string; cpuSeconds: number }>;
+/**
+ * Per thread id: the thread's name (`comm`; librdkafka names its threads `rdk:…`), its CPU seconds, and
+ * the seconds it spent ready to run while waiting for a CPU (NaN where the kernel keeps no schedstat).
+ */
+export type ThreadCpu = Map<number, { name: string; cpuSeconds: number; waitSeconds: number }>;
 
 /**
- * The CPU seconds of each thread of a process; null when the process is gone. A thread that has
- * exited is missing, and so is its time.
+ * Seconds a thread or process has spent runnable but waiting for a CPU (the run queue), from its
+ * `/proc/…/schedstat` (`<on-CPU ns> <waiting ns> <timeslices>`); NaN for text of another shape.
+ */
+export function runQueueWaitSeconds(schedstat: string): number {
+  const fields = schedstat.trim().split(/\s+/);
+  return fields.length === 3 ? Number(fields[1]) / 1e9 : NaN;
+}
+
+function readRunQueueWait(file: string): number {
+  try {
+    return runQueueWaitSeconds(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * The CPU seconds (and run-queue wait) of each thread of a process; null when the process is gone. A
+ * thread that has exited is missing, and so is its time.
  */
 export function threadCpuSeconds(pid: number): ThreadCpu | null {
   let tids: string[];
@@ -278,7 +298,8 @@ export function threadCpuSeconds(pid: number): ThreadCpu | null {
   for (const tid of tids) {
     try {
       const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      threads.set(Number(tid), { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), cpuSeconds: statCpuSeconds(stat) });
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      threads.set(Number(tid), { name, cpuSeconds: statCpuSeconds(stat), waitSeconds: readRunQueueWait(`/proc/${pid}/task/${tid}/schedstat`) });
     } catch {
       // the thread exited between the listing and the read
     }
@@ -293,12 +314,15 @@ export interface CpuByThread {
   other: number;
 }
 
-/** The CPU seconds each kind of thread of process `pid` used between two readings of threadCpuSeconds. */
-export function cpuByThread(pid: number, before: ThreadCpu, after: ThreadCpu): CpuByThread {
+/**
+ * The CPU seconds each kind of thread of process `pid` used between two readings of threadCpuSeconds,
+ * or (`measure: 'waitSeconds'`) the seconds they waited for a CPU.
+ */
+export function cpuByThread(pid: number, before: ThreadCpu, after: ThreadCpu, measure: 'cpuSeconds' | 'waitSeconds' = 'cpuSeconds'): CpuByThread {
   const groups: CpuByThread = { main: 0, librdkafka: 0, other: 0 };
   for (const [tid, thread] of after) {
     const group: keyof CpuByThread = tid === pid ? 'main' : thread.name.startsWith('rdk:') ? 'librdkafka' : 'other';
-    groups[group] += thread.cpuSeconds - (before.get(tid)?.cpuSeconds ?? 0);
+    groups[group] += thread[measure] - (before.get(tid)?.[measure] ?? 0);
   }
   return groups;
 }

@@ -17,6 +17,7 @@
 // with two more sets of percentiles that split each answered request's latency: due to sent
 // (`send_lag_us`, the generator's own lag) and sent to answered (`in_flight_us`, the server's part);
 // `connections_exhausted_us` is how long due requests waited with every connection busy.
+// `run_queue_wait_us` is how long the generator itself was ready to run but waited for a CPU (-1: unknown).
 
 #define _GNU_SOURCE
 #include <errno.h>
@@ -66,6 +67,18 @@ static int64_t now_us(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Nanoseconds this process has spent ready to run but waiting for a CPU (the second field of
+   /proc/self/schedstat); -1 where the kernel keeps no schedstat. On a loaded two-core machine the
+   generator competes with the server for the cores, and this says how much. */
+static long long run_queue_wait_ns(void) {
+  FILE *file = fopen("/proc/self/schedstat", "r");
+  if (!file) return -1;
+  unsigned long long on_cpu, waiting;
+  int fields = fscanf(file, "%llu %llu", &on_cpu, &waiting);
+  fclose(file);
+  return fields == 2 ? (long long)waiting : -1;
 }
 
 static char *read_file(const char *name, size_t *length) {
@@ -331,6 +344,7 @@ int main(int argc, char **argv) {
   }
 
   double interval_us = 1e6 / rate;
+  long long waited_at_start = run_queue_wait_ns();
   int64_t start = now_us();
   int64_t end = start + (int64_t)(seconds * 1e6);
   uint64_t next_index = 0; /* the next request to fall due */
@@ -452,10 +466,12 @@ int main(int argc, char **argv) {
     unanswered++;
   }
 
+  long long waited_at_stop = run_queue_wait_ns();
+  long long run_queue_wait_us = waited_at_start < 0 || waited_at_stop < 0 ? -1 : (waited_at_stop - waited_at_start) / 1000;
   printf("BENCH_RESULT {\"requests\":%ld,\"duration_us\":%lld,\"bytes\":%lld,\"open_loop\":true,\"unanswered\":%ld,"
-         "\"connections_exhausted_us\":%lld,\"errors\":{\"connect\":%d,\"read\":%d,\"write\":%d,\"status\":%d,\"timeout\":%d},",
-         answered, (long long)(stop - start), bytes_read, unanswered, (long long)exhausted_us, errors.connect, errors.read, errors.write,
-         errors.status, errors.timeout);
+         "\"connections_exhausted_us\":%lld,\"run_queue_wait_us\":%lld,\"errors\":{\"connect\":%d,\"read\":%d,\"write\":%d,\"status\":%d,\"timeout\":%d},",
+         answered, (long long)(stop - start), bytes_read, unanswered, (long long)exhausted_us, run_queue_wait_us, errors.connect, errors.read,
+         errors.write, errors.status, errors.timeout);
   print_samples("latency_us", &latencies, 1);
   printf(",");
   print_samples("send_lag_us", &send_lags, 0);

@@ -11,7 +11,7 @@ import { cpuTicks, idleShare, stealShare } from '../../bench/targets';
 
 function run(machineIdleShare: number | null, machineStealShare: number | null): Run {
   const latencyMs = { mean: 1, max: 2, p50: 1, p90: 1, p99: 2, p99_9: 2 };
-  return { requestsPerSecond: 1000, eventsPerSecond: 1000, latencyMs, requests: 5000, non2xx: 0, socketErrors: 0, cpuMicrosPerEvent: 10, mainGcMsPerSecond: null, serverP99AtMostMs: null, serverShareOver5Ms: null, sendLagP99Ms: null, inFlightP99Ms: null, connectionsExhaustedShare: null, taskStageMeanMs: null, machineIdleShare, machineStealShare, wrkReport: '' };
+  return { requestsPerSecond: 1000, eventsPerSecond: 1000, latencyMs, requests: 5000, non2xx: 0, socketErrors: 0, cpuMicrosPerEvent: 10, mainGcMsPerSecond: null, serverP99AtMostMs: null, serverShareOver5Ms: null, sendLagP99Ms: null, inFlightP99Ms: null, connectionsExhaustedShare: null, taskStageMeanMs: null, machineIdleShare, machineStealShare, cpuWaitMicrosPerRequest: null, wrkReport: '' };
 }
 
 describe('bench CPU idle and stolen shares', () => {
@@ -55,20 +55,27 @@ describe('bench CPU idle and stolen shares', () => {
     assert.equal(cells[column('CPU stolen')], '1.3 %');
   });
 
-  it('are given beside the p99 target at 80 % of peak, where a little steal is overload, with the open loop’s two parts and Sluice’s task stages', () => {
+  it('are given beside the p99 target at 80 % of peak, where a little steal is overload, with the open loop’s two parts, Sluice’s task stages and the waits for a CPU', () => {
     const at80 = makePlan(false, ['sluice']).cases.find((x) => x.target === 'sluice' && x.load.kind === 'open' && x.load.share === 0.8 && x.workload === 'trivial1')!;
     const stages = (worker: number) => ({ batching: 0.45, to_worker: 0.09, worker, to_main: 0.06 });
     const parts = { sendLagP99Ms: 3.61, inFlightP99Ms: 3.36, connectionsExhaustedShare: 0.045 };
+    const waits = (main: number, generator: number | null) => ({ main, other: 7, generator });
     const runs = [
-      { ...run(0.25, 0.0876), ...parts, taskStageMeanMs: stages(0.19) },
-      { ...run(0.25, 0.0876), ...parts, taskStageMeanMs: null },
-      { ...run(0.25, 0.0876), ...parts, taskStageMeanMs: stages(0.37) },
-      { ...run(0.25, 0.0876), ...parts, taskStageMeanMs: stages(0.21) },
+      { ...run(0.25, 0.0876), ...parts, taskStageMeanMs: stages(0.19), cpuWaitMicrosPerRequest: waits(5.8, 9.25) },
+      { ...run(0.25, 0.0876), ...parts, taskStageMeanMs: null, cpuWaitMicrosPerRequest: null },
+      { ...run(0.25, 0.0876), ...parts, taskStageMeanMs: stages(0.37), cpuWaitMicrosPerRequest: waits(4.1, null) },
+      { ...run(0.25, 0.0876), ...parts, taskStageMeanMs: stages(0.21), cpuWaitMicrosPerRequest: waits(6.3, 12.15) },
     ];
     const m = summarize(at80, runs, 250, 28_000, 100, true);
     const target = checkTargets([m]).find((t) => t.goal.startsWith('80% of peak'))!;
     assert.match(target.measured, /Sluice's worker tasks, mean per stage: batching 0\.45, to_worker 0\.09, worker 0\.21, to_main 0\.06 ms/, 'each stage the median of the runs that have it');
     assert.match(target.measured, /CPU stolen by the hypervisor: 8\.8 %/);
+    assert.match(target.measured, /the machine's CPUs busy 75\.0 %/);
+    assert.match(
+      target.measured,
+      /waiting for a CPU, per request: Sluice's HTTP thread 5\.8 µs, its other threads 7\.0 µs, the load generator 10\.7 µs/,
+      'each the median of the runs that have it (the generator: of two)',
+    );
     assert.match(target.measured, /sent late by the load generator p99 3\.61 ms \(all 100 connections busy with requests due 4\.5 % of the time\), sent → answered p99 3\.36 ms/);
   });
 });

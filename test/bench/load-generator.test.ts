@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { after, before, describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { readPool, WORKLOADS, writeBodies } from '../../bench/bodies';
 import { ensureLoadGenerators, runLoad, type LoadResult } from '../../bench/load';
 import { median } from '../../bench/report';
@@ -117,6 +119,20 @@ describe('bench load generator', () => {
     assert.ok(sendLagMs.p50 < holdMs / 3, `send lag p50 ${sendLagMs.p50} ms with connections to spare`);
     assert.ok(result.latencyMs.p50 >= inFlightMs.p50, 'the latency holds both parts');
     assert.ok(result.parts!.connectionsExhaustedShare < 0.05, `connections exhausted ${result.parts!.connectionsExhaustedShare} of the run with ~3 of 20 in use`);
+  });
+
+  it('an open loop reports how long it waited for a CPU: nothing much alone, more beside threads that take every core', async () => {
+    const written = writeBodies(dir, { ...WORKLOADS.trivial1, poolSize: 20 });
+    const alone = await load(delayingServer(() => 0).server, written.file, 4, 200, 1);
+    const spinners = Array.from({ length: availableParallelism() + 1 }, () => new Worker('const until = Date.now() + 1500; while (Date.now() < until);', { eval: true }));
+    await Promise.all(spinners.map((worker) => new Promise((resolve) => worker.once('online', resolve))));
+    const crowded = await load(delayingServer(() => 0).server, written.file, 4, 200, 1);
+    await Promise.all(spinners.map((worker) => new Promise((resolve) => worker.once('exit', resolve))));
+    const waitedAlone = alone.parts!.generatorRunQueueWaitSeconds;
+    const waitedCrowded = crowded.parts!.generatorRunQueueWaitSeconds;
+    assert.ok(waitedAlone !== null && waitedAlone >= 0 && waitedAlone < 0.5, `alone, the generator waited ${waitedAlone} s in a 1 s run`);
+    // Woken ~200 times a second onto cores that spinning threads hold, it queues behind them.
+    assert.ok(waitedCrowded !== null && waitedCrowded > waitedAlone && waitedCrowded >= 0.005, `crowded, it waited ${waitedCrowded} s (alone ${waitedAlone} s)`);
   });
 
   it('an open loop counts requests still unanswered at the end with their age, sent or not', async () => {

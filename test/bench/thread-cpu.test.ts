@@ -1,13 +1,15 @@
 // The per-thread CPU split of the Kafka figures (bench/targets.ts threadCpuSeconds and cpuByThread):
 // the HTTP thread, where node-rdkafka's produce() calls and delivery reports run, against librdkafka's
 // threads and the rest. kafka-cost.ts reports it for node-rdkafka alone, the bench for each Kafka case.
+// The same readings carry each thread's wait for a CPU (schedstat), which the p99 target's line gives.
 
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { makePlan } from '../../bench/plan';
 import { formatTable, summarize, type BenchReport, type Run } from '../../bench/report';
-import { cpuByThread, threadCpuSeconds, type ThreadCpu } from '../../bench/targets';
+import { cpuByThread, runQueueWaitSeconds, threadCpuSeconds, type ThreadCpu } from '../../bench/targets';
 
 function spin(ms: number): void {
   const until = Date.now() + ms;
@@ -39,29 +41,53 @@ describe('bench per-thread CPU', () => {
     assert.ok(busiestOther >= 0.08, `a worker thread spun for 150 ms; the busiest other thread shows ${busiestOther} s`);
   });
 
+  it('reads each thread’s wait for a CPU from schedstat: threads that outnumber the cores wait', async () => {
+    // One more spinning thread than there are cores: together they are runnable longer than the cores
+    // can run them, so the run queue holds the difference (at least ~1/(cores + 1) of the spin).
+    const spinners = availableParallelism() + 1;
+    const spinMs = 300;
+    const workers = Array.from({ length: spinners }, () => new Worker(`const until = Date.now() + ${spinMs}; while (Date.now() < until);`, { eval: true }));
+    await Promise.all(workers.map((worker) => new Promise((resolve) => worker.once('online', resolve))));
+    const before = threadCpuSeconds(process.pid)!;
+    await new Promise((resolve) => setTimeout(resolve, spinMs / 2));
+    const after = threadCpuSeconds(process.pid)!;
+    await Promise.all(workers.map((worker) => new Promise((resolve) => worker.once('exit', resolve))));
+
+    assert.ok([...after.values()].every((t) => Number.isFinite(t.waitSeconds) && t.waitSeconds >= 0), 'Linux keeps schedstat for every thread');
+    const waited = cpuByThread(process.pid, before, after, 'waitSeconds');
+    const spun = cpuByThread(process.pid, before, after);
+    assert.ok(waited.other >= 0.01, `${spinners} spinning threads on ${spinners - 1} cores waited ${waited.other} s in ${spinMs / 2} ms (they ran ${spun.other} s)`);
+  });
+
+  it('parses a schedstat line: on-CPU ns, waiting ns, timeslices', () => {
+    assert.equal(runQueueWaitSeconds('9672000000 5770000000 31106\n'), 5.77);
+    assert.ok(Number.isNaN(runQueueWaitSeconds('')), 'no schedstat: unknown, not zero');
+  });
+
   it('is null for a process that is gone', () => {
     assert.equal(threadCpuSeconds(2 ** 22 + 1), null, 'above the largest pid Linux hands out');
   });
 
   it('groups the main thread, librdkafka’s rdk: threads and the rest; a thread new since the first reading counts whole', () => {
     const before: ThreadCpu = new Map([
-      [100, { name: 'node', cpuSeconds: 1 }],
-      [101, { name: 'rdk:broker1', cpuSeconds: 0.5 }],
-      [102, { name: 'node', cpuSeconds: 2 }],
+      [100, { name: 'node', cpuSeconds: 1, waitSeconds: 0.5 }],
+      [101, { name: 'rdk:broker1', cpuSeconds: 0.5, waitSeconds: 0 }],
+      [102, { name: 'node', cpuSeconds: 2, waitSeconds: 1 }],
     ]);
     const after: ThreadCpu = new Map([
-      [100, { name: 'node', cpuSeconds: 1.25 }],
-      [101, { name: 'rdk:broker1', cpuSeconds: 0.75 }],
-      [102, { name: 'node', cpuSeconds: 3 }],
-      [103, { name: 'rdk:main', cpuSeconds: 0.125 }],
+      [100, { name: 'node', cpuSeconds: 1.25, waitSeconds: 0.625 }],
+      [101, { name: 'rdk:broker1', cpuSeconds: 0.75, waitSeconds: 0.25 }],
+      [102, { name: 'node', cpuSeconds: 3, waitSeconds: 1.5 }],
+      [103, { name: 'rdk:main', cpuSeconds: 0.125, waitSeconds: 0.5 }],
     ]);
     assert.deepEqual(cpuByThread(100, before, after), { main: 0.25, librdkafka: 0.375, other: 1 });
+    assert.deepEqual(cpuByThread(100, before, after, 'waitSeconds'), { main: 0.125, librdkafka: 0.75, other: 0.5 }, 'the run-queue wait, grouped alike');
   });
 
   it('prints the split in the Kafka accounting lines', () => {
     const c = makePlan(true, ['kafka']).cases.find((x) => x.target === 'kafka')!;
     const latencyMs = { mean: 1, max: 2, p50: 1, p90: 1, p99: 2, p99_9: 2 };
-    const run: Run = { requestsPerSecond: 100, eventsPerSecond: 5000, latencyMs, requests: 400, non2xx: 0, socketErrors: 0, cpuMicrosPerEvent: 11, mainGcMsPerSecond: null, serverP99AtMostMs: null, serverShareOver5Ms: null, sendLagP99Ms: null, inFlightP99Ms: null, connectionsExhaustedShare: null, taskStageMeanMs: null, machineIdleShare: null, machineStealShare: null, wrkReport: '' };
+    const run: Run = { requestsPerSecond: 100, eventsPerSecond: 5000, latencyMs, requests: 400, non2xx: 0, socketErrors: 0, cpuMicrosPerEvent: 11, mainGcMsPerSecond: null, serverP99AtMostMs: null, serverShareOver5Ms: null, sendLagP99Ms: null, inFlightP99Ms: null, connectionsExhaustedShare: null, taskStageMeanMs: null, machineIdleShare: null, machineStealShare: null, cpuWaitMicrosPerRequest: null, wrkReport: '' };
     const m = summarize(c, [run], 12_500, null, 200, true);
     m.kafka = {
       topic: 'test.event',

@@ -62,9 +62,8 @@ export interface Run {
   /**
    * Microseconds per request that threads spent ready to run but waiting for a CPU (/proc schedstat):
    * the server's main thread (Sluice's HTTP thread), its other threads (Sluice's workers, V8's and
-   * libuv's helpers), and the open loop's generator (null under wrk). Near the peak on two shared cores
-   * this contention, not any one thread's work, is what a worker task's time and the tail are made of
-   * (bench/RESULTS.md, 2026-12-07).
+   * libuv's helpers), and the open loop's generator (null under wrk). On two shared cores at 80 % of
+   * the peak, a Sluice worker task waited for a core about as long as it ran (bench/RESULTS.md, 2026-12-07).
    */
   cpuWaitMicrosPerRequest: CpuWait | null;
   /** wrk's own text report (empty for bench/openloop's runs), kept so a surprising figure can be checked by eye. */

@@ -96,8 +96,8 @@ export function checkTargets(measurements: Measurement[], rotation: RotationResu
           ? ''
           : `; its parts: sent late by the load generator p99 ${ms(m.median.sendLagP99Ms)} (all ${m.case.connections} connections busy with requests due ${percent(m.median.connectionsExhaustedShare)} of the time), sent → answered p99 ${ms(m.median.inFlightP99Ms)}`) +
         (m.median.taskStageMeanMs === null ? '' : `; Sluice's worker tasks, mean per stage: ${stageMeans(m.median.taskStageMeanMs)}`) +
-        (m.median.machineIdleShare == null ? '' : `; the machine's CPUs busy ${percent(1 - m.median.machineIdleShare)}`) +
-        (m.median.cpuWaitMicrosPerRequest == null ? '' : `; ${cpuWaits(m.median.cpuWaitMicrosPerRequest)}`) +
+        (m.median.machineIdleShare === null ? '' : `; the machine's CPUs busy ${percent(1 - m.median.machineIdleShare)}`) +
+        (m.median.cpuWaitMicrosPerRequest === null ? '' : `; ${cpuWaits(m.median.cpuWaitMicrosPerRequest)}`) +
         (m.median.machineStealShare === null ? '' : `; CPU stolen by the hypervisor: ${percent(m.median.machineStealShare)}`) +
         (ceilingAt80 ? `; bare uWS at that rate: p99 ${ms(ceilingAt80.median.latencyMs.p99)}` : '') +
         (bareSplitAt80 ? `; the bare split: p99 ${ms(bareSplitAt80.median.latencyMs.p99)}` : '') +

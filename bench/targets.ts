@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { runQueueWaitSeconds, threadKind, type ThreadKind } from '../src/thread-cpu-wait';
 import type { BodiesFile } from './bodies';
 import { trackChild } from './children';
 import { histogramBuckets, type Buckets } from './histogram';
@@ -266,15 +267,6 @@ export function processUsage(pid: number | undefined): ProcessUsage | null {
  */
 export type ThreadCpu = Map<number, { name: string; cpuSeconds: number; waitSeconds: number }>;
 
-/**
- * Seconds a thread or process has spent runnable but waiting for a CPU (the run queue), from its
- * `/proc/…/schedstat` (`<on-CPU ns> <waiting ns> <timeslices>`); NaN for text of another shape.
- */
-export function runQueueWaitSeconds(schedstat: string): number {
-  const fields = schedstat.trim().split(/\s+/);
-  return fields.length === 3 ? Number(fields[1]) / 1e9 : NaN;
-}
-
 function readRunQueueWait(file: string): number {
   try {
     return runQueueWaitSeconds(fs.readFileSync(file, 'utf8'));
@@ -308,11 +300,7 @@ export function threadCpuSeconds(pid: number): ThreadCpu | null {
 }
 
 /** A process's CPU by kind of thread: its main (JS, for Sluice the HTTP) thread, librdkafka's, the rest. */
-export interface CpuByThread {
-  main: number;
-  librdkafka: number;
-  other: number;
-}
+export type CpuByThread = Record<ThreadKind, number>;
 
 /**
  * The CPU seconds each kind of thread of process `pid` used between two readings of threadCpuSeconds,
@@ -321,8 +309,7 @@ export interface CpuByThread {
 export function cpuByThread(pid: number, before: ThreadCpu, after: ThreadCpu, measure: 'cpuSeconds' | 'waitSeconds' = 'cpuSeconds'): CpuByThread {
   const groups: CpuByThread = { main: 0, librdkafka: 0, other: 0 };
   for (const [tid, thread] of after) {
-    const group: keyof CpuByThread = tid === pid ? 'main' : thread.name.startsWith('rdk:') ? 'librdkafka' : 'other';
-    groups[group] += thread[measure] - (before.get(tid)?.[measure] ?? 0);
+    groups[threadKind(tid, pid, thread.name)] += thread[measure] - (before.get(tid)?.[measure] ?? 0);
   }
   return groups;
 }

@@ -146,3 +146,33 @@ export class SampledGauge {
 
   reset(): void {}
 }
+
+/**
+ * A counter with one label whose totals are kept elsewhere (the kernel's, for instance) and read when
+ * scraped. No samples until `sampleFrom`: where the figure cannot be read, the metric is absent, not 0.
+ */
+export class SampledCounter {
+  private read: (() => Readonly<Record<string, number>>) | null = null;
+
+  constructor(
+    registry: Registry,
+    readonly name: string,
+    readonly help: string,
+    private readonly labelName: string,
+  ) {
+    registry.registerMetric(this as never);
+  }
+
+  /** Where the totals come from, by label value. */
+  sampleFrom(read: () => Readonly<Record<string, number>>): void {
+    this.read = read;
+  }
+
+  get(): { name: string; help: string; type: 'counter'; values: Sample[]; aggregator: 'sum' } {
+    const totals = this.read?.() ?? {};
+    const values = Object.entries(totals).map(([label, value]) => ({ labels: { [this.labelName]: label }, value }));
+    return { name: this.name, help: this.help, type: 'counter', values, aggregator: 'sum' };
+  }
+
+  reset(): void {}
+}

@@ -1,5 +1,6 @@
 import { Counter as PromCounter, Gauge, Histogram as PromHistogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { LocalCounter, LocalHistogram, SampledGauge } from './local-metrics';
+import { LocalCounter, LocalHistogram, SampledCounter, SampledGauge } from './local-metrics';
+import { ThreadCpuWait } from './thread-cpu-wait';
 
 /**
  * A metric with its labels bound, what per-request paths keep. Only Local* children (local-metrics.ts)
@@ -63,6 +64,8 @@ export class Metrics {
 
   readonly inflightRequests = new SampledGauge(this.registry, 'sluice_inflight_requests', 'Intake requests being read, validated or delivered (hasty ones until their events are settled).');
 
+  readonly cpuWait = new SampledCounter(this.registry, 'sluice_cpu_wait_seconds_total', "Seconds Sluice's threads were ready to run but waited for a CPU (Linux schedstat), by thread: main (HTTP, hand-off, answers), librdkafka, other (validation workers, libuv, V8). When it climbs with the latency tail, the machine is short of cores.", 'thread');
+
   readonly errorEvents = counter(this.registry, 'sluice_error_events_total', 'Error events (DESIGN.md §6) by result: produced or failed.', ['result']);
 
   readonly schemaCache = counter(this.registry, 'sluice_schema_cache_total', 'Schema lookups in the workers: hit (compiled), negative (a remembered failure or refused URI), miss (loaded), error (the load failed retryably: repository unreachable).', ['result']);
@@ -100,5 +103,7 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'sluice_' });
+    const cpuWait = ThreadCpuWait.open();
+    if (cpuWait !== null) this.cpuWait.sampleFrom(() => cpuWait.read());
   }
 }

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { makePlan } from '../../bench/plan';
 import { formatTable, summarize, type BenchReport, type Run } from '../../bench/report';
-import { cpuByThread, runQueueWaitSeconds, threadCpuSeconds, type ThreadCpu } from '../../bench/targets';
+import { cpuByThread, threadCpuSeconds, type ThreadCpu } from '../../bench/targets';
 
 function spin(ms: number): void {
   const until = Date.now() + ms;
@@ -57,11 +57,6 @@ describe('bench per-thread CPU', () => {
     const waited = cpuByThread(process.pid, before, after, 'waitSeconds');
     const spun = cpuByThread(process.pid, before, after);
     assert.ok(waited.other >= 0.01, `${spinners} spinning threads on ${spinners - 1} cores waited ${waited.other} s in ${spinMs / 2} ms (they ran ${spun.other} s)`);
-  });
-
-  it('parses a schedstat line: on-CPU ns, waiting ns, timeslices', () => {
-    assert.equal(runQueueWaitSeconds('9672000000 5770000000 31106\n'), 5.77);
-    assert.ok(Number.isNaN(runQueueWaitSeconds('')), 'no schedstat: unknown, not zero');
   });
 
   it('is null for a process that is gone', () => {

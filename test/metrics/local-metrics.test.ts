@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { Counter, Histogram, Registry } from 'prom-client';
-import { LocalCounter, LocalHistogram } from '../../src/local-metrics';
+import { LocalCounter, LocalHistogram, SampledCounter } from '../../src/local-metrics';
 
 const BUCKETS = [0.001, 0.01, 0.1];
 const LABELS = ['route', 'mode'];
@@ -35,5 +35,17 @@ describe('local metric families', () => {
   it('the same label values give the same child', () => {
     const local = new LocalCounter(new Registry(), 'c_total', 'c', LABELS);
     assert.equal(local.labels('/a', 'x'), local.labels('/a', 'x'));
+  });
+
+  it('a SampledCounter renders the totals it reads like a prom-client Counter, and nothing before it has a source', async () => {
+    const theirs = new Registry();
+    const ours = new Registry();
+    const reference = new Counter({ name: 'w_seconds_total', help: 'w', labelNames: ['thread'], registers: [theirs] });
+    const sampled = new SampledCounter(ours, 'w_seconds_total', 'w', 'thread');
+    assert.equal(await ours.metrics(), '# HELP w_seconds_total w\n# TYPE w_seconds_total counter\n', 'no source: no samples, not a 0');
+    reference.labels('main').inc(1.5);
+    reference.labels('other').inc(0.25);
+    sampled.sampleFrom(() => ({ main: 1.5, other: 0.25 }));
+    assert.equal(await ours.metrics(), await theirs.metrics());
   });
 });

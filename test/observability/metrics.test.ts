@@ -49,6 +49,7 @@ describe('§8 metrics after a known mix of requests', () => {
       sluice_sink_errors_total: 'counter',
       sluice_inflight_bytes: 'gauge',
       sluice_schema_cache_total: 'counter',
+      sluice_cpu_wait_seconds_total: 'counter',
       sluice_process_cpu_seconds_total: 'counter',
       sluice_nodejs_eventloop_lag_seconds: 'gauge',
     };
@@ -122,6 +123,16 @@ describe('§8 metrics after a known mix of requests', () => {
     // Parsing and validating takes some time; the stamps come from the worker itself.
     assert.ok(m.value('sluice_task_stage_seconds_sum', { stage: 'worker' }) > 0);
     assert.deepEqual(m.labelSets('sluice_task_stage_seconds_count').sort(), ['stage="batching"', 'stage="to_main"', 'stage="to_worker"', 'stage="worker"']);
+  });
+
+  it('sluice_cpu_wait_seconds_total: how long each kind of thread waited for a CPU, never going down', async () => {
+    assert.deepEqual(m.labelSets('sluice_cpu_wait_seconds_total').sort(), ['thread="librdkafka"', 'thread="main"', 'thread="other"']);
+    assert.equal(m.value('sluice_cpu_wait_seconds_total', { thread: 'librdkafka' }), 0, 'the file sink starts no librdkafka threads');
+    const later = await scrape(s.url);
+    for (const thread of ['main', 'other']) {
+      const first = m.value('sluice_cpu_wait_seconds_total', { thread });
+      assert.ok(first >= 0 && later.value('sluice_cpu_wait_seconds_total', { thread }) >= first, thread);
+    }
   });
 
   it('GET /v1/_test/events is counted under its own route, not as POST /v1/events', async () => {

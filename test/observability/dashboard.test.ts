@@ -8,9 +8,9 @@ import { dashboard, dashboardQueries } from '../helpers/dashboard';
 const HISTOGRAM_SERIES = /_(bucket|sum|count)$/;
 
 describe('§8 Grafana dashboard', () => {
-  it('has the panels operators need: events/s by outcome and stream, latency percentiles, pool, sink queue, errors, EventStreams', () => {
+  it('has the panels operators need: events/s by outcome and stream, latency percentiles, pool, sink queue, errors, EventStreams, CPU wait', () => {
     const titles: string[] = dashboard().panels.map((p: { title: string }) => p.title);
-    for (const needed of ['Events/s by outcome', 'Events/s by stream', 'Intake latency (guaranteed)', 'Worker pool', 'Sink queue', 'Errors/s', 'EventStreams clients and consumers']) {
+    for (const needed of ['Events/s by outcome', 'Events/s by stream', 'Intake latency (guaranteed)', 'Worker pool', 'Sink queue', 'Errors/s', 'EventStreams clients and consumers', 'Threads waiting for a CPU (seconds per second)']) {
       assert.ok(titles.includes(needed), needed);
     }
     assert.ok(dashboardQueries().some((q) => q.expr.startsWith('histogram_quantile(0.99, ')), 'a p99 from the histogram');

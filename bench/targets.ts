@@ -6,7 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { runQueueWaitSeconds, threadKind, type ThreadKind } from '../src/thread-cpu-wait';
+import { readRunQueueWaitSeconds, threadKind, type ThreadKind } from '../src/thread-cpu-wait';
 import type { BodiesFile } from './bodies';
 import { trackChild } from './children';
 import { histogramBuckets, type Buckets } from './histogram';
@@ -267,14 +267,6 @@ export function processUsage(pid: number | undefined): ProcessUsage | null {
  */
 export type ThreadCpu = Map<number, { name: string; cpuSeconds: number; waitSeconds: number }>;
 
-function readRunQueueWait(file: string): number {
-  try {
-    return runQueueWaitSeconds(fs.readFileSync(file, 'utf8'));
-  } catch {
-    return NaN;
-  }
-}
-
 /**
  * The CPU seconds (and run-queue wait) of each thread of a process; null when the process is gone. A
  * thread that has exited is missing, and so is its time.
@@ -291,7 +283,7 @@ export function threadCpuSeconds(pid: number): ThreadCpu | null {
     try {
       const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      threads.set(Number(tid), { name, cpuSeconds: statCpuSeconds(stat), waitSeconds: readRunQueueWait(`/proc/${pid}/task/${tid}/schedstat`) });
+      threads.set(Number(tid), { name, cpuSeconds: statCpuSeconds(stat), waitSeconds: readRunQueueWaitSeconds(`/proc/${pid}/task/${tid}/schedstat`) });
     } catch {
       // the thread exited between the listing and the read
     }

@@ -17,6 +17,15 @@ export function runQueueWaitSeconds(schedstat: string): number {
   return fields.length === 3 ? Number(fields[1]) / 1e9 : NaN;
 }
 
+/** runQueueWaitSeconds of a schedstat file; NaN when it cannot be read (the thread has exited, or no schedstat). */
+export function readRunQueueWaitSeconds(file: string): number {
+  try {
+    return runQueueWaitSeconds(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return NaN;
+  }
+}
+
 const TASKS = '/proc/self/task';
 
 /**
@@ -29,39 +38,41 @@ const TASKS = '/proc/self/task';
  * keeps what it had added, so the totals never go down.
  */
 export class ThreadCpuWait {
-  private waitedByThread = new Map<number, number>();
+  /** Per thread id: its kind (its name is read once) and the wait at the last reading. */
+  private threads = new Map<number, { kind: ThreadKind; waited: number }>();
   private readonly totals: Record<ThreadKind, number> = { main: 0, librdkafka: 0, other: 0 };
 
   private constructor() {}
 
   static open(): ThreadCpuWait | null {
-    try {
-      return Number.isNaN(runQueueWaitSeconds(fs.readFileSync(`${TASKS}/${process.pid}/schedstat`, 'utf8'))) ? null : new ThreadCpuWait();
-    } catch {
-      return null;
-    }
+    return Number.isNaN(readRunQueueWaitSeconds(`${TASKS}/${process.pid}/schedstat`)) ? null : new ThreadCpuWait();
   }
 
   /** Seconds waited so far, by kind of thread. Read from the main thread (its tid is the pid). */
   read(): Readonly<Record<ThreadKind, number>> {
-    const waited = new Map<number, number>();
+    const threads = new Map<number, { kind: ThreadKind; waited: number }>();
     for (const entry of fs.readdirSync(TASKS)) {
       const tid = Number(entry);
-      let seconds: number;
-      let name: string;
-      try {
-        seconds = runQueueWaitSeconds(fs.readFileSync(`${TASKS}/${entry}/schedstat`, 'utf8'));
-        name = fs.readFileSync(`${TASKS}/${entry}/comm`, 'utf8');
-      } catch {
-        continue; // the thread exited between the listing and the read
-      }
-      if (Number.isNaN(seconds)) continue;
-      const before = this.waitedByThread.get(tid);
-      // Smaller than before: the id was reused by a new thread, whose whole wait is new.
-      this.totals[threadKind(tid, process.pid, name)] += before !== undefined && seconds >= before ? seconds - before : seconds;
-      waited.set(tid, seconds);
+      const waited = readRunQueueWaitSeconds(`${TASKS}/${entry}/schedstat`);
+      if (Number.isNaN(waited)) continue; // the thread exited between the listing and the read
+      const known = this.threads.get(tid);
+      // Less than before: the id was reused by a new thread, whose whole wait is new.
+      const same = known !== undefined && waited >= known.waited ? known : null;
+      const kind = same?.kind ?? this.kindOf(tid);
+      if (kind === null) continue;
+      this.totals[kind] += waited - (same?.waited ?? 0);
+      threads.set(tid, { kind, waited });
     }
-    this.waitedByThread = waited;
+    this.threads = threads;
     return this.totals;
+  }
+
+  /** null when the thread has exited. */
+  private kindOf(tid: number): ThreadKind | null {
+    try {
+      return threadKind(tid, process.pid, fs.readFileSync(`${TASKS}/${tid}/comm`, 'utf8'));
+    } catch {
+      return null;
+    }
   }
 }

@@ -8,10 +8,10 @@ import { checkTargets } from '../../bench/goals';
 import { makePlan } from '../../bench/plan';
 import { formatTable, summarize, type BenchReport, type Run } from '../../bench/report';
 import { cpuTicks, idleShare, stealShare } from '../../bench/targets';
+import { benchRun } from '../helpers/bench-run';
 
 function run(machineIdleShare: number | null, machineStealShare: number | null): Run {
-  const latencyMs = { mean: 1, max: 2, p50: 1, p90: 1, p99: 2, p99_9: 2 };
-  return { requestsPerSecond: 1000, eventsPerSecond: 1000, latencyMs, requests: 5000, non2xx: 0, socketErrors: 0, cpuMicrosPerEvent: 10, mainGcMsPerSecond: null, serverP99AtMostMs: null, serverShareOver5Ms: null, sendLagP99Ms: null, inFlightP99Ms: null, connectionsExhaustedShare: null, taskStageMeanMs: null, machineIdleShare, machineStealShare, cpuWaitMicrosPerRequest: null, wrkReport: '' };
+  return benchRun({ machineIdleShare, machineStealShare });
 }
 
 describe('bench CPU idle and stolen shares', () => {

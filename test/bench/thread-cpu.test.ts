@@ -8,8 +8,9 @@ import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { makePlan } from '../../bench/plan';
-import { formatTable, summarize, type BenchReport, type Run } from '../../bench/report';
+import { formatTable, summarize, type BenchReport } from '../../bench/report';
 import { cpuByThread, threadCpuSeconds, type ThreadCpu } from '../../bench/targets';
+import { benchRun } from '../helpers/bench-run';
 
 function spin(ms: number): void {
   const until = Date.now() + ms;
@@ -81,8 +82,7 @@ describe('bench per-thread CPU', () => {
 
   it('prints the split in the Kafka accounting lines', () => {
     const c = makePlan(true, ['kafka']).cases.find((x) => x.target === 'kafka')!;
-    const latencyMs = { mean: 1, max: 2, p50: 1, p90: 1, p99: 2, p99_9: 2 };
-    const run: Run = { requestsPerSecond: 100, eventsPerSecond: 5000, latencyMs, requests: 400, non2xx: 0, socketErrors: 0, cpuMicrosPerEvent: 11, mainGcMsPerSecond: null, serverP99AtMostMs: null, serverShareOver5Ms: null, sendLagP99Ms: null, inFlightP99Ms: null, connectionsExhaustedShare: null, taskStageMeanMs: null, machineIdleShare: null, machineStealShare: null, cpuWaitMicrosPerRequest: null, wrkReport: '' };
+    const run = benchRun({ requestsPerSecond: 100, eventsPerSecond: 5000, requests: 400, cpuMicrosPerEvent: 11 });
     const m = summarize(c, [run], 12_500, null, 200, true);
     m.kafka = {
       topic: 'test.event',

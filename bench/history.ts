@@ -1,12 +1,21 @@
 // Issue 6's targets across every recorded run: one run's verdict can be the machine's minute as much as
 // the code, so this lists each target's verdicts from all of bench/results/*.json, with the machine and
-// commit of each run.
+// commit of each run. --own-peak lists instead what the p99 target's terms gave each server that was
+// held to them (Sluice, bare uWS, the bare split): p99 at 80 % of its own peak arrival rate.
 //
-// Usage: node dist/bench/history.js [--goal <text in the goal>] [--dir bench/results]
+// Usage: node dist/bench/history.js [--goal <text in the goal> | --own-peak] [--dir bench/results]
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { TargetCheck } from './report';
+import { P99_TARGET_MS } from './goals';
+import { ms, whole, type TargetCheck } from './report';
+
+/** One server's open loop at 80 % of its own peak, 1 event/req: the p99 target's terms. */
+export interface OwnPeakCase {
+  readonly target: string;
+  readonly offeredRequestsPerSecond: number;
+  readonly p99Ms: number;
+}
 
 export interface RecordedRun {
   /** The results file's name. */
@@ -15,6 +24,7 @@ export interface RecordedRun {
   readonly commit: string;
   readonly command: string;
   readonly targets: readonly TargetCheck[];
+  readonly atOwnPeak80: readonly OwnPeakCase[];
 }
 
 export interface GoalHistory {
@@ -37,14 +47,28 @@ export function readRuns(dir: string): RecordedRun[] {
         commit: json.machine?.commit ?? 'unknown',
         command: json.command ?? 'unknown',
         targets: json.targets ?? [],
+        atOwnPeak80: (json.measurements ?? []).filter(isAtOwnPeak80).map((m) => ({ target: m.case.target, offeredRequestsPerSecond: m.offeredRequestsPerSecond ?? 0, p99Ms: m.median.latencyMs.p99 })),
       };
     });
+}
+
+/** What the history reads of a measurement (bench/report.ts Measurement). */
+interface RecordedMeasurement {
+  case: { target: string; workload: string; load: { kind: string; share?: number; of?: { target: string } } };
+  offeredRequestsPerSecond?: number | null;
+  median: { latencyMs: { p99: number } };
 }
 
 interface ResultsFile {
   command?: string;
   machine?: { cpuModel?: string; commit?: string };
   targets?: TargetCheck[];
+  measurements?: RecordedMeasurement[];
+}
+
+function isAtOwnPeak80(m: RecordedMeasurement): boolean {
+  const { target, workload, load } = m.case;
+  return workload === 'trivial1' && load.kind === 'open' && load.share === 0.8 && load.of?.target === target;
 }
 
 /** One results file; one that cannot be read says which file it was. */
@@ -84,19 +108,53 @@ export function formatHistories(histories: readonly GoalHistory[]): string {
   return lines.join('\n');
 }
 
+/**
+ * Per server held to the p99 target's terms, how many runs had p99 under the bound; then each run that
+ * held any, its servers' p99 and rates. Sluice's runs are its target's; the others say what the
+ * machine (bare uWS) and the thread split (the bare split) allow under the same terms.
+ */
+export function formatOwnPeak(runs: readonly RecordedRun[]): string {
+  const held = runs.filter((run) => run.atOwnPeak80.length > 0);
+  if (held.length === 0) return 'no recorded run held a server at 80 % of its own peak\n';
+  const servers = [...new Set(held.flatMap((run) => run.atOwnPeak80.map((c) => c.target)))];
+  const lines = [`p99 < ${P99_TARGET_MS} ms at 80 % of a server's own peak (1 event/req, open loop):`];
+  for (const server of servers) {
+    const cases = held.flatMap((run) => run.atOwnPeak80.filter((c) => c.target === server));
+    lines.push(`  ${server}: in ${cases.filter((c) => c.p99Ms < P99_TARGET_MS).length} of ${cases.length} runs`);
+  }
+  for (const run of held) {
+    const figures = run.atOwnPeak80.map((c) => `${c.target} ${ms(c.p99Ms)} at ${whole(c.offeredRequestsPerSecond)}`);
+    lines.push(`  ${run.file.replace(/\.json$/, '')}  ${run.cpuModel.padEnd(26)} ${run.commit.padEnd(8)} ${figures.join(', ')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const USAGE = 'usage: node dist/bench/history.js [--goal TEXT | --own-peak] [--dir DIR]\n';
+
 function main(argv: string[]): void {
   let goal: string | null = null;
+  let ownPeak = false;
   let dir = path.resolve(__dirname, '..', '..', 'bench', 'results');
-  for (let i = 0; i < argv.length; i += 2) {
+  for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1];
-    if (value === undefined || (argv[i] !== '--goal' && argv[i] !== '--dir')) {
-      process.stderr.write('usage: node dist/bench/history.js [--goal TEXT] [--dir DIR]\n');
+    if (argv[i] === '--own-peak') ownPeak = true;
+    else if (argv[i] === '--goal' && value !== undefined) goal = argv[++i]!;
+    else if (argv[i] === '--dir' && value !== undefined) dir = path.resolve(argv[++i]!);
+    else {
+      process.stderr.write(USAGE);
       process.exit(2);
     }
-    if (argv[i] === '--goal') goal = value;
-    else dir = path.resolve(value);
   }
-  const histories = goalHistories(readRuns(dir), goal);
+  if (ownPeak && goal !== null) {
+    process.stderr.write(USAGE);
+    process.exit(2);
+  }
+  const runs = readRuns(dir);
+  if (ownPeak) {
+    process.stdout.write(formatOwnPeak(runs));
+    return;
+  }
+  const histories = goalHistories(runs, goal);
   process.stdout.write(histories.length === 0 ? `no recorded run measured a goal${goal === null ? '' : ` containing "${goal}"`}\n` : formatHistories(histories));
 }
 

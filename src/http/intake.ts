@@ -13,6 +13,7 @@ import { CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE } from './header-bytes';
 import type { ClientAddress } from './client-address';
 import type { Cors } from './cors';
 import { InflightBudget } from './inflight-budget';
+import { ReadingList, type ReadingEntry } from './reading-list';
 import { problemReply, responseMeta, writeReply, type Reply, type ResponseMeta } from './respond';
 import { RouteMetrics } from './route-metrics';
 
@@ -54,7 +55,7 @@ export class IntakeHandler {
   /** Requests whose body is being read, plus those accepted and not yet completed. */
   private inflightRequests = 0;
   /** Requests whose body is being read (each has its reader), for the late-body sweep. */
-  private readonly reading = new Set<Exchange>();
+  private readonly reading = new ReadingList<Exchange>();
   private readonly sweeper = setInterval(() => this.sweepLateBodies(), BODY_SWEEP_MS).unref();
   private readonly bodyBuffers = new BufferPool(new PoolSizes(POOLED_BODY_BYTES, MAX_POOLED_BODY_BYTES), MAX_FREE_BODY_BYTES);
   private readonly headerNames: string[];
@@ -84,9 +85,7 @@ export class IntakeHandler {
    */
   private sweepLateBodies(): void {
     const now = performance.now();
-    for (const exchange of this.reading) {
-      if (exchange.reader!.deadline > now) continue;
-      this.reading.delete(exchange);
+    for (const exchange of this.reading.takeWhere((late) => late.reader!.deadline <= now)) {
       if (exchange.reader!.abort()) this.endUnread(exchange, { ...problemReply(RequestKinds.RequestTimeout, `request body not received within limits.body_timeout_s (${this.deps.config.limits.body_timeout_s} s)`), close: true });
     }
   }
@@ -260,8 +259,9 @@ interface Timing {
  * One POST in flight: the IntakeRequest the batching layer sees, tied to its HTTP response, and the
  * consumer of its body (methods, not closures: nothing is allocated per request for them).
  */
-class Exchange implements IntakeRequest, Timing, BodyConsumer {
+class Exchange implements IntakeRequest, Timing, BodyConsumer, ReadingEntry {
   aborted = false;
+  readingIndex = -1;
   /** Bytes this request holds of the in-flight budget. */
   reserved = 0;
   body: Buffer = NO_BODY;

@@ -107,8 +107,8 @@ function defaultCases(): Case[] {
     ...[0.5, 0.8].map((share) => open('ceiling', 'trivial1', share, { target: 'ceiling', workload: 'trivial1', connections: 100 })),
     closed('bare-split', 'trivial1'),
     closed('bare-split', 'trivial50'),
-    // The same terms applied to the bare split: what the thread split of DESIGN.md §1 allows at 50 and
-    // 80 % of its own peak, where bare uWS has no worker to hand over to.
+    // The same terms applied to the bare split: what DESIGN.md §1's thread split allows at 50 and 80 %
+    // of its own peak, where bare uWS above hands nothing to a worker.
     ...[0.5, 0.8].map((share) => open('bare-split', 'trivial1', share, { target: 'bare-split', workload: 'trivial1', connections: 100 })),
     ...everyWorkload.map((workload) => closed('naive', workload)),
     ...everyWorkload.map((workload) => closed('sluice', workload)),

@@ -16,10 +16,6 @@ export interface ReadingEntry {
 export class ReadingList<T extends ReadingEntry> {
   private readonly entries: T[] = [];
 
-  get size(): number {
-    return this.entries.length;
-  }
-
   add(entry: T): void {
     entry.readingIndex = this.entries.length;
     this.entries.push(entry);

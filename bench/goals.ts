@@ -44,6 +44,12 @@ function cpuWaits(wait: CpuWait): string {
   return `waiting for a CPU, per request: Sluice's HTTP thread ${wait.main.toFixed(1)} µs, its other threads ${wait.other.toFixed(1)} µs${generator}`;
 }
 
+/** The p99 target's case: `target` in an open loop at 80 % of `of`'s peak, 1 event/req. */
+export function isOpenAt80(m: Measurement, target: string, of: string): boolean {
+  const { load } = m.case;
+  return m.case.target === target && m.case.workload === 'trivial1' && load.kind === 'open' && load.share === 0.8 && load.of.target === of;
+}
+
 /** `; bare uWS at 80 % of its own peak (45,000 requests/s): p99 4.02 ms`, or nothing when the case was not run. */
 function atOwn80(server: string, m: Measurement | undefined): string {
   return m ? `; ${server} at 80 % of its own peak (${whole(m.offeredRequestsPerSecond ?? 0)} requests/s): p99 ${ms(m.median.latencyMs.p99)}` : '';
@@ -64,10 +70,7 @@ export function checkTargets(measurements: Measurement[], rotation: RotationResu
   const naive50 = findClosed(measurements, 'naive', 'trivial50', 100);
   const sluice1 = findClosed(measurements, 'sluice', 'trivial1', 100);
   const kafka = kafkaGuaranteed(measurements);
-  const openAt80 = (target: string, of: string): Measurement | undefined =>
-    measurements.find(
-      (m) => m.case.target === target && m.case.workload === 'trivial1' && m.case.load.kind === 'open' && m.case.load.share === 0.8 && m.case.load.of.target === of,
-    );
+  const openAt80 = (target: string, of: string): Measurement | undefined => measurements.find((m) => isOpenAt80(m, target, of));
   const at80 = openAt80('sluice', 'sluice');
   const ceilingAt80 = openAt80('ceiling-open', 'sluice');
   const bareSplitAt80 = openAt80('bare-split-open', 'sluice');

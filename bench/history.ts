@@ -7,8 +7,8 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { P99_TARGET_MS } from './goals';
-import { ms, whole, type TargetCheck } from './report';
+import { isOpenAt80, P99_TARGET_MS } from './goals';
+import { ms, whole, type Measurement, type TargetCheck } from './report';
 
 /** One server's open loop at 80 % of its own peak, 1 event/req: the p99 target's terms. */
 export interface OwnPeakCase {
@@ -47,28 +47,18 @@ export function readRuns(dir: string): RecordedRun[] {
         commit: json.machine?.commit ?? 'unknown',
         command: json.command ?? 'unknown',
         targets: json.targets ?? [],
-        atOwnPeak80: (json.measurements ?? []).filter(isAtOwnPeak80).map((m) => ({ target: m.case.target, offeredRequestsPerSecond: m.offeredRequestsPerSecond ?? 0, p99Ms: m.median.latencyMs.p99 })),
+        atOwnPeak80: (json.measurements ?? [])
+          .filter((m) => isOpenAt80(m, m.case.target, m.case.target))
+          .map((m) => ({ target: m.case.target, offeredRequestsPerSecond: m.offeredRequestsPerSecond ?? 0, p99Ms: m.median.latencyMs.p99 })),
       };
     });
-}
-
-/** What the history reads of a measurement (bench/report.ts Measurement). */
-interface RecordedMeasurement {
-  case: { target: string; workload: string; load: { kind: string; share?: number; of?: { target: string } } };
-  offeredRequestsPerSecond?: number | null;
-  median: { latencyMs: { p99: number } };
 }
 
 interface ResultsFile {
   command?: string;
   machine?: { cpuModel?: string; commit?: string };
   targets?: TargetCheck[];
-  measurements?: RecordedMeasurement[];
-}
-
-function isAtOwnPeak80(m: RecordedMeasurement): boolean {
-  const { target, workload, load } = m.case;
-  return workload === 'trivial1' && load.kind === 'open' && load.share === 0.8 && load.of?.target === target;
+  measurements?: Measurement[];
 }
 
 /** One results file; one that cannot be read says which file it was. */

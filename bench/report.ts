@@ -162,6 +162,16 @@ export interface BenchReport {
   rotation: RotationResult | null;
 }
 
+/**
+ * The command that made a report, with the SLUICE_* variables it ran under: every Sluice the run starts
+ * inherits them (config overrides such as SLUICE_POOL_MAX_BATCH_DELAY_US), so a result is not
+ * reproducible without them.
+ */
+export function commandLine(argv: string[], env: NodeJS.ProcessEnv): string {
+  const settings = Object.keys(env).filter((name) => name.startsWith('SLUICE_')).sort().map((name) => `${name}=${env[name]}`);
+  return [...settings, 'npm run bench', ...(argv.length ? ['--', ...argv] : [])].join(' ');
+}
+
 export function summarizeRotation(label: string, baseline: string, rounds: Array<Record<string, number>>): RotationResult {
   const medianRatio: Record<string, number> = {};
   for (const target of Object.keys(rounds[0] ?? {})) {

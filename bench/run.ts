@@ -16,7 +16,7 @@ import { onInterrupt, stopChildrenOnSignal } from './children';
 import { checkTargets, P99_TARGET_MS } from './goals';
 import { startBroker, TopicCounter, type LocalBroker } from './kafka';
 import { caseLabel, expectedStatus, KAFKA_CONFIG, makePlan, targetNames, type Case, type Plan, type Rotation, type TargetSpec } from './plan';
-import { computeRatios, findClosed, formatTable, kafkaShortfall, percent, summarize, summarizeRotation, writeReport, type BenchReport, type CpuWait, type KafkaDelivery, type Run } from './report';
+import { commandLine, computeRatios, findClosed, formatTable, kafkaShortfall, percent, summarize, summarizeRotation, writeReport, type BenchReport, type CpuWait, type KafkaDelivery, type Run } from './report';
 import { checkAccepts, cpuBusyShare, cpuByThread, cpuTicks, freePort, idleShare, metricValue, scrapeMetrics, processUsage, resetPeakRss, sampleSluice, startScriptServer, startSluice, stealShare, stopServer, taskStageMeans, threadCpuSeconds, type CpuTicks, type ProcessUsage, type RunningServer, type SluiceSample, type ThreadCpu } from './targets';
 import { bucketDelta, quantileBound, shareAbove } from './histogram';
 import { answeredPerSecond, ensureLoadGenerators, loadSettings, runLoad, type LoadResult, type LoadSettings } from './load';
@@ -382,7 +382,7 @@ function gitCommit(): string {
 function newReport(plan: Plan, argv: string[], cpuBusyBeforeStart: number | null): BenchReport {
   return {
     startedAt: new Date().toISOString(),
-    command: ['npm run bench', ...(argv.length ? ['--', ...argv] : [])].join(' '),
+    command: commandLine(argv, process.env),
     mode: plan.mode,
     settings: { wrkThreads: WRK_THREADS, openLoopGenerator: OPEN_LOOP_GENERATOR, warmupSeconds: plan.warmupSeconds, measureSeconds: plan.measureSeconds, repetitions: plan.repetitions },
     machine: {

@@ -168,8 +168,13 @@ export interface BenchReport {
  * reproducible without them.
  */
 export function commandLine(argv: string[], env: NodeJS.ProcessEnv): string {
-  const settings = Object.keys(env).filter((name) => name.startsWith('SLUICE_')).sort().map((name) => `${name}=${env[name]}`);
-  return [...settings, 'npm run bench', ...(argv.length ? ['--', ...argv] : [])].join(' ');
+  const settings = Object.keys(env).filter((name) => name.startsWith('SLUICE_')).sort().map((name) => `${name}=${shellWord(env[name] ?? '')}`);
+  return [...settings, 'npm run bench', ...(argv.length ? ['--', ...argv.map(shellWord)] : [])].join(' ');
+}
+
+/** As a shell would read it back: single-quoted unless it is plainly one word. */
+function shellWord(text: string): string {
+  return /^[\w.,:/@%+=-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
 }
 
 export function summarizeRotation(label: string, baseline: string, rounds: Array<Record<string, number>>): RotationResult {

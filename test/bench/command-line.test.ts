@@ -12,4 +12,10 @@ describe('bench report command line', () => {
     const env = { SLUICE_POOL_THREADS: '1', HOME: '/root', SLUICE_POOL_MAX_BATCH_DELAY_US: '300' };
     assert.equal(commandLine(['--targets', 'sluice'], env), 'SLUICE_POOL_MAX_BATCH_DELAY_US=300 SLUICE_POOL_THREADS=1 npm run bench -- --targets sluice');
   });
+
+  it('quotes a value the shell would split or expand, so the line can be run again as it is', () => {
+    const env = { SLUICE_LOG__LEVEL: 'warn', SLUICE_SERVICE_NAME: "it's a $name" };
+    assert.equal(commandLine([], env), "SLUICE_LOG__LEVEL=warn SLUICE_SERVICE_NAME='it'\\''s a $name' npm run bench");
+    assert.equal(commandLine(['--targets', 'a b'], {}), "npm run bench -- --targets 'a b'");
+  });
 });

@@ -5,12 +5,12 @@
 //
 // Usage: node dist/bench/ab.js --baseline <checkout with dist/ built> [--workload trivial50]
 //          [--connections 100] [--rounds 5] [--seconds 8] [--warmup 3] [--config bench/config/null.yaml]
-//          [--rate <requests/s, an open loop>] [--lead-in 2] [--baseline-env NAME=VALUE]
+//          [--rate <requests/s, an open loop>] [--lead-in 2] [--baseline-env NAME=VALUE]...
 // --lead-in loads a side, unmeasured, right before each of its measured runs: in turns, a side has sat
 // idle while the other ran, and the first run after that had the worse p99 in all 16 rounds of a trial
 // (bench/RESULTS.md, 2026-12-06), whichever build it was.
-// --baseline-env sets one environment variable for the baseline only: with --baseline . it compares
-// a setting (e.g. SLUICE_POOL_THREADS=1) on one build.
+// --baseline-env sets an environment variable for the baseline only, and may be given more than once:
+// with --baseline . it compares a setting (e.g. SLUICE_POOL_THREADS=1) on one build.
 // A baseline checkout: git worktree add /tmp/base <rev> && cd /tmp/base &&
 //   ln -s <this checkout>/node_modules node_modules && node node_modules/typescript/bin/tsc -p tsconfig.json
 // With --config bench/config/kafka.yaml both servers produce to one broker that this run starts.
@@ -40,16 +40,19 @@ export interface Options {
   baselineEnv: NodeJS.ProcessEnv;
 }
 
-const USAGE = `usage: node dist/bench/ab.js --baseline DIR [--workload ${Object.keys(WORKLOADS).join('|')}] [--connections N] [--rounds N] [--seconds N] [--warmup N] [--config FILE] [--rate N] [--lead-in N] [--baseline-env NAME=VALUE]`;
+const USAGE = `usage: node dist/bench/ab.js --baseline DIR [--workload ${Object.keys(WORKLOADS).join('|')}] [--connections N] [--rounds N] [--seconds N] [--warmup N] [--config FILE] [--rate N] [--lead-in N] [--baseline-env NAME=VALUE]...`;
 
 /** A command line that cannot be run: said with the usage line, exit status 2. */
 export class UsageError extends Error {}
 
 export function parseOptions(argv: string[]): Options {
   const given = new Map<string, string>();
+  // The one option that may be repeated: a setting can take more than one variable.
+  const baselineAssignments: string[] = [];
   for (let i = 0; i < argv.length; i += 2) {
     if (!argv[i]!.startsWith('--') || argv[i + 1] === undefined) throw new UsageError(`cannot read "${argv[i]}"`);
-    given.set(argv[i]!.slice(2), argv[i + 1]!);
+    if (argv[i] === '--baseline-env') baselineAssignments.push(argv[i + 1]!);
+    else given.set(argv[i]!.slice(2), argv[i + 1]!);
   }
   const number = (name: string, fallback: number | null): number | null => {
     const text = given.get(name);
@@ -63,10 +66,15 @@ export function parseOptions(argv: string[]): Options {
   if (!fs.existsSync(path.join(baseline, 'dist', 'src', 'cli.js'))) throw new UsageError(`${baseline} has no dist/src/cli.js: build it first`);
   const workload = (given.get('workload') ?? 'trivial50') as WorkloadId;
   if (!(workload in WORKLOADS)) throw new UsageError(`unknown workload "${workload}"`);
-  const baselineEnv = given.get('baseline-env');
-  const assignment = baselineEnv === undefined ? null : /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(baselineEnv);
-  if (baselineEnv !== undefined && assignment === null) throw new UsageError(`--baseline-env must be NAME=VALUE, not "${baselineEnv}"`);
-  const known = ['baseline', 'workload', 'connections', 'rounds', 'seconds', 'warmup', 'config', 'rate', 'lead-in', 'baseline-env'];
+  const baselineEnv: NodeJS.ProcessEnv = {};
+  for (const text of baselineAssignments) {
+    const assignment = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(text);
+    if (assignment === null) throw new UsageError(`--baseline-env must be NAME=VALUE, not "${text}"`);
+    const name = assignment[1]!;
+    if (name in baselineEnv) throw new UsageError(`--baseline-env sets ${name} twice`);
+    baselineEnv[name] = assignment[2]!;
+  }
+  const known = ['baseline', 'workload', 'connections', 'rounds', 'seconds', 'warmup', 'config', 'rate', 'lead-in'];
   const unknown = [...given.keys()].find((name) => !known.includes(name));
   if (unknown) throw new UsageError(`unknown option --${unknown}`);
   return {
@@ -79,7 +87,7 @@ export function parseOptions(argv: string[]): Options {
     config: given.get('config') ?? 'bench/config/null.yaml',
     rate: number('rate', null),
     leadIn: number('lead-in', 2)!,
-    baselineEnv: assignment === null ? {} : { [assignment[1]!]: assignment[2]! },
+    baselineEnv,
   };
 }
 

@@ -25,7 +25,7 @@ describe('bench/ab.js options', () => {
     });
   });
 
-  it('reads every option, and one environment variable for the baseline only', () => {
+  it('reads every option, and an environment variable for the baseline only', () => {
     const options = parseOptions([
       '--baseline', REPO_ROOT, '--workload', 'analytics50', '--connections', '25', '--rounds', '7', '--seconds', '4',
       '--warmup', '1', '--config', 'bench/config/kafka.yaml', '--rate', '3000', '--lead-in', '0.5', '--baseline-env', 'NODE_OPTIONS=--max-semi-space-size=4',
@@ -36,6 +36,12 @@ describe('bench/ab.js options', () => {
     assert.deepEqual(options.baselineEnv, { NODE_OPTIONS: '--max-semi-space-size=4' });
   });
 
+  it('takes --baseline-env more than once, for a setting made of several variables', () => {
+    const options = parseOptions(['--baseline', REPO_ROOT, '--baseline-env', 'SLUICE_POOL_WORKER_NICE=0', '--rate', '20800', '--baseline-env', 'SLUICE_POOL_MAX_BATCH_DELAY_US=1']);
+    assert.deepEqual(options.baselineEnv, { SLUICE_POOL_WORKER_NICE: '0', SLUICE_POOL_MAX_BATCH_DELAY_US: '1' });
+    assert.equal(options.rate, 20800);
+  });
+
   const refusals: [string, string[], RegExp][] = [
     ['no baseline', [], /--baseline is required/],
     ['a baseline that is not built', ['--baseline', path.join(REPO_ROOT, 'no-such-dir')], /has no dist\/src\/cli\.js/],
@@ -44,6 +50,7 @@ describe('bench/ab.js options', () => {
     ['a count that is not positive', ['--baseline', REPO_ROOT, '--rounds', '0'], /--rounds must be a positive number, not "0"/],
     ['an option without its value', ['--baseline', REPO_ROOT, '--rounds'], /cannot read "--rounds"/],
     ['an environment setting without =', ['--baseline', REPO_ROOT, '--baseline-env', 'SLUICE_POOL_THREADS'], /must be NAME=VALUE/],
+    ['a variable set twice', ['--baseline', REPO_ROOT, '--baseline-env', 'SLUICE_POOL_THREADS=1', '--baseline-env', 'SLUICE_POOL_THREADS=2'], /sets SLUICE_POOL_THREADS twice/],
   ];
   for (const [what, argv, message] of refusals) {
     it(`refuses ${what}`, () => {

@@ -130,6 +130,17 @@ class ModeProducer {
 }
 
 /**
+ * node-rdkafka destroys the client on its thread pool, and until that is done it still counts as
+ * connected: a poll from the interval meanwhile calls librdkafka on a handle being freed (a SIGSEGV,
+ * or "pure virtual method called": 4 of 121 runs of test/kafka/produce-spans.test.ts here). So the
+ * polling stops first; disconnect's own flush still serves the last delivery reports.
+ */
+export function stopPollingThenDisconnect(producer: Producer, done: () => void): void {
+  producer.setPollInterval(0);
+  producer.disconnect(() => done());
+}
+
+/**
  * The Kafka sink (DESIGN.md §7): one shared producer per delivery mode, acks=all, idempotent,
  * compressed. Guaranteed requests are answered from delivery reports; `message.timeout.ms` is the
  * configured delivery timeout, so no request waits longer. While the brokers are unreachable or the
@@ -257,7 +268,7 @@ export class KafkaSink implements Sink {
         if (err || p.backlog.size > 0) {
           this.log.warn({ mode: p.mode, err: err?.message, unsettled: p.ledger.pending, waiting: p.backlog.size }, 'kafka flush at shutdown incomplete');
         }
-        p.producer.disconnect(() => resolve());
+        stopPollingThenDisconnect(p.producer, resolve);
       });
     });
   }

@@ -12,6 +12,7 @@ import { startKafka, stopKafka } from '../helpers/kafka';
 import { postEvents, request, type Resp } from '../helpers/http';
 import { deepMerge, startSluice, writeYaml, makeTempDir, sleep, type Json, type Sluice } from '../helpers/server';
 import { jsonValues, readAll, type KafkaRecord } from '../helpers/kafka-consumer';
+import { stopPollingThenDisconnect } from '../../src/sinks/kafka-sink';
 
 /**
  * The broker's bootstrap address. `npm test` exports SLUICE_TEST_KAFKA; when a file runs on its own
@@ -140,7 +141,7 @@ export async function connectedProducer(conf: Record<string, unknown>): Promise<
 }
 
 export async function disconnectProducer(producer: Producer): Promise<void> {
-  await new Promise<void>((resolve) => producer.disconnect(5_000, () => resolve()));
+  await new Promise<void>((resolve) => stopPollingThenDisconnect(producer, resolve));
 }
 
 /** GET /readyz: status and parsed body. Connection failures read as status 0. */

@@ -71,7 +71,7 @@ export function parseOptions(argv: string[]): Options {
     const assignment = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(text);
     if (assignment === null) throw new UsageError(`--baseline-env must be NAME=VALUE, not "${text}"`);
     const name = assignment[1]!;
-    if (name in baselineEnv) throw new UsageError(`--baseline-env sets ${name} twice`);
+    if (Object.hasOwn(baselineEnv, name)) throw new UsageError(`--baseline-env sets ${name} twice`);
     baselineEnv[name] = assignment[2]!;
   }
   const known = ['baseline', 'workload', 'connections', 'rounds', 'seconds', 'warmup', 'config', 'rate', 'lead-in'];

@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import type * as Rdkafka from 'node-rdkafka';
 import { BATCHED_DELIVERY_REPORTS, onDeliveryReports } from '../src/sinks/kafka-delivery-reports';
 import { produceRun } from '../src/sinks/kafka-produce-spans';
+import { stopPollingThenDisconnect } from '../src/sinks/kafka-sink';
 import { stopChildrenOnSignal } from './children';
 import { startBroker, TopicCounter } from './kafka';
 import { cpuByThread, processUsage, threadCpuSeconds, type ThreadCpu } from './targets';
@@ -105,7 +106,7 @@ async function produceAll(bootstrap: string, messages: number, lingerMs: number,
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const threads = threadCpuSeconds(process.pid)!; // before disconnect() ends librdkafka's threads
-  await new Promise<void>((resolve) => producer.disconnect(5_000, () => resolve()));
+  await new Promise<void>((resolve) => stopPollingThenDisconnect(producer, resolve));
   return { seconds, failed, threads };
 }
 

@@ -46,6 +46,7 @@ typedef struct {
   int fd;
   int connected;
   int busy;            /* a request is in flight */
+  int idle_slot;       /* its place on the idle stack, -1 when not there */
   int64_t due_us;      /* the in-flight request's due time */
   int64_t sent_us;     /* when its first byte was written */
   const request_t *request;
@@ -190,6 +191,30 @@ static void note_exhausted(int64_t *since, int64_t due, int64_t last_sent_us) {
 static int epoll_fd;
 static struct addrinfo *server_address;
 
+/* The connections free to send on, most recently freed on top. A connection is on it at most once:
+   one closed while idle (the server's idle timeout) is taken off before it is reopened. */
+static connection_t **idle;
+static int idle_count;
+
+static void push_idle(connection_t *c) {
+  c->idle_slot = idle_count;
+  idle[idle_count++] = c;
+}
+
+static connection_t *pop_idle(void) {
+  connection_t *c = idle[--idle_count];
+  c->idle_slot = -1;
+  return c;
+}
+
+static void remove_idle(connection_t *c) {
+  if (c->idle_slot < 0) return;
+  connection_t *top = idle[--idle_count];
+  idle[c->idle_slot] = top;
+  top->idle_slot = c->idle_slot;
+  c->idle_slot = -1;
+}
+
 static void watch(connection_t *c, int op, uint32_t events) {
   struct epoll_event event = {.events = events, .data.ptr = c};
   if (epoll_ctl(epoll_fd, op, c->fd, &event) != 0) die("epoll_ctl");
@@ -222,13 +247,15 @@ static int finish_connect(connection_t *c) {
 }
 
 /* The server closed the connection or it failed: the request in flight is lost (timed until now and
-   counted as unanswered), the error counted, and a new connection opens in its place. */
+   counted as unanswered), the error counted (unless `counter` is NULL), and a new connection opens in
+   its place. */
 static void reopen_connection(connection_t *c, int *counter) {
-  (*counter)++;
+  if (counter) (*counter)++;
   if (c->busy) {
     record(&latencies, now_us() - c->due_us);
     unanswered++;
   }
+  remove_idle(c);
   close(c->fd); /* also drops it from the epoll set */
   open_connection(c);
 }
@@ -316,9 +343,11 @@ int main(int argc, char **argv) {
   if (epoll_fd < 0) die("epoll_create1");
 
   connection_t *connections = calloc((size_t)connection_count, sizeof *connections);
-  connection_t **idle = malloc((size_t)connection_count * sizeof *idle); /* a stack of idle connections */
-  int idle_count = 0;
-  for (int i = 0; i < connection_count; i++) open_connection(&connections[i]);
+  idle = malloc((size_t)connection_count * sizeof *idle);
+  for (int i = 0; i < connection_count; i++) {
+    connections[i].idle_slot = -1;
+    open_connection(&connections[i]);
+  }
 
   /* Connect all before the clock starts, so the first requests do not wait for handshakes. */
   int connected = 0;
@@ -338,7 +367,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "openloop: connect: %s\n", strerror(error));
         return 1;
       }
-      idle[idle_count++] = c;
+      push_idle(c);
       connected++;
     }
   }
@@ -360,7 +389,7 @@ int main(int argc, char **argv) {
     /* Send every request now due on an idle connection; the rest wait for one to free up. */
     int64_t due = start + (int64_t)((double)next_index * interval_us);
     while (due <= now && due < end && idle_count > 0) {
-      connection_t *c = idle[--idle_count];
+      connection_t *c = pop_idle();
       c->busy = 1;
       c->due_us = due;
       c->sent_us = now_us();
@@ -398,7 +427,7 @@ int main(int argc, char **argv) {
           close(c->fd);
           open_connection(c);
         } else {
-          idle[idle_count++] = c;
+          push_idle(c);
         }
         continue;
       }
@@ -417,7 +446,9 @@ int main(int argc, char **argv) {
       ssize_t got = read(c->fd, c->in + c->in_length, c->in_capacity - c->in_length);
       if (got < 0 && errno == EAGAIN) continue;
       if (got <= 0) {
-        reopen_connection(c, &errors.read);
+        /* End of stream with nothing asked: the server closed a keep-alive connection it found idle. */
+        int idle_timeout = got == 0 && !c->busy && c->in_length == 0;
+        reopen_connection(c, idle_timeout ? NULL : &errors.read);
         continue;
       }
       bytes_read += got;
@@ -447,7 +478,7 @@ int main(int argc, char **argv) {
         open_connection(c);
         continue;
       }
-      idle[idle_count++] = c;
+      push_idle(c);
     }
   }
 

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import type * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { after, before, describe, it } from 'node:test';
@@ -163,6 +164,23 @@ describe('bench load generator', () => {
     assert.equal(result.unanswered, 0);
     assert.equal(result.socketErrors.read, 0, 'a server that closes after answering is not an error');
     assert.deepEqual([...seen.contentEncodings], ['gzip']);
+  });
+
+  it('an open loop reopens connections the server closes while idle, once each, and counts no error', async () => {
+    // At 100 requests/s one or two of 10 connections carry the load; the rest sit idle past the
+    // server's 50 ms idle timeout and are closed, again and again, for 2 s. Each such connection was
+    // on the idle stack when it closed; pushing it again once reopened overran the stack (a 15 s run
+    // against a uWS server, whose idle timeout is 10 s, ended in glibc's "double free or corruption").
+    const written = writeBodies(dir, { ...WORKLOADS.trivial1, poolSize: 20 });
+    const { server, seen } = delayingServer(() => 0);
+    server.on('connection', (socket: net.Socket) => socket.setTimeout(50, () => socket.end()));
+    const rate = 100;
+    const seconds = 2;
+    const result = await load(server, written.file, 10, rate, seconds);
+    assert.ok(Math.abs(result.requests - rate * seconds) <= 2, `${result.requests} answered for ${rate}/s over ${seconds} s`);
+    assert.equal(result.unanswered, rate * seconds - result.requests);
+    assert.equal(seen.requests, result.requests, 'each request went out once, on a connection of its own');
+    assert.deepEqual(result.socketErrors, { connect: 0, read: 0, write: 0, timeout: 0 }, 'a keep-alive timeout is not an error');
   });
 
   it("wrk's closed loop sends the pool's bodies as fast as they are answered", async () => {

@@ -108,6 +108,7 @@ export function checkTargets(measurements: Measurement[], rotation: RotationResu
         (m.median.machineIdleShare === null ? '' : `; the machine's CPUs busy ${percent(1 - m.median.machineIdleShare)}`) +
         (m.median.cpuWaitMicrosPerRequest === null ? '' : `; ${cpuWaits(m.median.cpuWaitMicrosPerRequest)}`) +
         (m.median.machineStealShare === null ? '' : `; CPU stolen by the hypervisor: ${percent(m.median.machineStealShare)}`) +
+        (m.median.damonMsPerSecond === null ? '' : `; the kernel's DAMON monitor ran ${m.median.damonMsPerSecond.toFixed(1)} ms/s`) +
         (ceilingAt80 ? `; bare uWS at that rate: p99 ${ms(ceilingAt80.median.latencyMs.p99)}` : '') +
         (bareSplitAt80 ? `; the bare split: p99 ${ms(bareSplitAt80.median.latencyMs.p99)}` : '') +
         atOwn80('bare uWS', ceilingAtOwn80) +

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { WORKLOADS, type WorkloadId } from './bodies';
+import type { DamonMonitor } from './damon';
 import { caseLabel, type Case } from './plan';
 import type { LoadResult } from './load';
 import { TASK_STAGES, type CpuByThread, type TaskStage } from './targets';
@@ -59,6 +60,11 @@ export interface Run {
    * rate near the peak into overload (bench/RESULTS.md, 2026-12-06 evening).
    */
   machineStealShare: number | null;
+  /**
+   * Milliseconds per second the kernel's DAMON monitors (kdamond, bench/damon.ts) ran during the run;
+   * null where none runs. Little CPU, but taken a few ms at a time from one of two cores.
+   */
+  damonMsPerSecond: number | null;
   /**
    * Microseconds per request that threads spent ready to run but waiting for a CPU (/proc schedstat):
    * the server's main thread (Sluice's HTTP thread), its other threads (Sluice's workers, V8's and
@@ -153,7 +159,17 @@ export interface BenchReport {
     measureSeconds: number;
     repetitions: number;
   };
-  machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; wrk: string; commit: string; cpuBusyBeforeStart: number | null };
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    memoryGiB: number;
+    node: string;
+    wrk: string;
+    commit: string;
+    cpuBusyBeforeStart: number | null;
+    /** The kernel's DAMON monitors running when the bench started; absent in results from before 2026-12-07. */
+    damon?: DamonMonitor[];
+  };
   kafka?: { bootstrap: string; topic: string; config: string };
   measurements: Measurement[];
   ratios: Ratio[];
@@ -252,6 +268,7 @@ export function summarize(c: Case, runs: Run[], meanBodyBytes: number, offered: 
       taskStageMeanMs: medianStages(runs),
       machineIdleShare: medianKnown((run) => run.machineIdleShare),
       machineStealShare: medianKnown((run) => run.machineStealShare),
+      damonMsPerSecond: medianKnown((run) => run.damonMsPerSecond),
       cpuWaitMicrosPerRequest: medianCpuWait(runs),
     },
     non2xx: sum((run) => run.non2xx),

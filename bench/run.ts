@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { WORKLOADS, writeBodies, type BodiesFile, type WorkloadId } from './bodies';
 import { onInterrupt, stopChildrenOnSignal } from './children';
+import { damonCpuSeconds, describeDamon, runningDamonMonitors } from './damon';
 import { checkTargets, P99_TARGET_MS } from './goals';
 import { startBroker, TopicCounter, type LocalBroker } from './kafka';
 import { caseLabel, expectedStatus, KAFKA_CONFIG, makePlan, targetNames, type Case, type Plan, type Rotation, type TargetSpec } from './plan';
@@ -136,7 +137,7 @@ function cpuWaitPerRequest(pid: number | undefined, before: ThreadCpu | null, af
  * `sampleBefore`/`sampleAfter`: Sluice's /metrics around the run (null for other servers);
  * `ticksBefore`/`ticksAfter`: the machine's CPU ticks around the run (its idle and stolen shares).
  */
-function toRun(load: LoadResult, eventsPerRequest: number, before: ProcessUsage | null, after: ProcessUsage | null, sampleBefore: SluiceSample | null, sampleAfter: SluiceSample | null, ticksBefore: CpuTicks | null, ticksAfter: CpuTicks | null, cpuWait: CpuWait | null): Run {
+function toRun(load: LoadResult, eventsPerRequest: number, before: ProcessUsage | null, after: ProcessUsage | null, sampleBefore: SluiceSample | null, sampleAfter: SluiceSample | null, ticksBefore: CpuTicks | null, ticksAfter: CpuTicks | null, cpuWait: CpuWait | null, damonSeconds: number | null): Run {
   const answered = answeredPerSecond(load);
   const events = load.requests * eventsPerRequest;
   const gcBefore = sampleBefore?.gcSeconds ?? null;
@@ -160,6 +161,7 @@ function toRun(load: LoadResult, eventsPerRequest: number, before: ProcessUsage 
     taskStageMeanMs: sampleBefore?.taskStages && sampleAfter?.taskStages ? taskStageMeans(sampleBefore.taskStages, sampleAfter.taskStages) : null,
     machineIdleShare: idleShare(ticksBefore, ticksAfter),
     machineStealShare: stealShare(ticksBefore, ticksAfter),
+    damonMsPerSecond: damonSeconds === null ? null : (damonSeconds * 1000) / load.durationSeconds,
     cpuWaitMicrosPerRequest: cpuWait,
     wrkReport: load.report,
   };
@@ -182,6 +184,7 @@ async function measureCase(server: RunningServer, target: TargetSpec, c: Case, b
   const countBefore = kafka ? await kafka.counter.settle(KAFKA_TOPIC, kafka.partitions, idle, () => undefined) : null;
   const spanStart = kafkaSpan(pid, kafka);
   const runs: Run[] = [];
+  const damon = report.machine.damon ?? [];
   for (let i = 0; i < plan.repetitions; i++) {
     // The GC and latency figures come from /metrics scrapes, themselves work for the server: kept
     // outside the CPU window, and on their own route, which the latency figure leaves out.
@@ -189,12 +192,15 @@ async function measureCase(server: RunningServer, target: TargetSpec, c: Case, b
     const before = processUsage(pid);
     const threadsBefore = pid === undefined ? null : threadCpuSeconds(pid);
     const ticksBefore = cpuTicks();
+    const damonBefore = damonCpuSeconds(damon);
     const result = await runLoad(settings(plan.measureSeconds));
+    const damonAfter = damonCpuSeconds(damon);
     const ticksAfter = cpuTicks();
     const threadsAfter = pid === undefined ? null : threadCpuSeconds(pid);
     const after = processUsage(pid);
     const cpuWait = cpuWaitPerRequest(pid, threadsBefore, threadsAfter, result);
-    runs.push(toRun(result, bodies.workload.eventsPerRequest, before, after, sampleBefore, await sample(), ticksBefore, ticksAfter, cpuWait));
+    const damonSeconds = damonBefore === null || damonAfter === null || damon.length === 0 ? null : damonAfter - damonBefore;
+    runs.push(toRun(result, bodies.workload.eventsPerRequest, before, after, sampleBefore, await sample(), ticksBefore, ticksAfter, cpuWait, damonSeconds));
   }
   const peakRss = processUsage(pid)?.peakRssBytes;
   const measurement = summarize(c, runs, bodies.meanBodyBytes, rate, peakRss === undefined ? null : peakRss / 2 ** 20, peakIsPerCase);
@@ -393,6 +399,7 @@ function newReport(plan: Plan, argv: string[], cpuBusyBeforeStart: number | null
       wrk: wrkVersion(),
       commit: gitCommit(),
       cpuBusyBeforeStart,
+      damon: runningDamonMonitors(),
     },
     measurements: [],
     ratios: [],
@@ -412,6 +419,7 @@ function printSummary(report: BenchReport, resultsFile: string): void {
     `\nclosed loops wrk -t${settings.wrkThreads}, open loops ${settings.openLoopGenerator ?? `wrk -t${settings.wrkThreads}`}; median of ${settings.repetitions} × ${settings.measureSeconds} s after ${settings.warmupSeconds} s warm-up; ` +
       `${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, commit ${machine.commit}\n`,
   );
+  if (machine.damon?.length) console.log(`the kernel's DAMON: ${describeDamon(machine.damon)}; each sample holds a core for a few ms, which open-loop tails include\n`);
   console.log(report.measurements.length ? formatTable(report) : '(no measurements)');
   for (const failure of report.failures) console.error(`\nFAILED ${failure.label}: ${failure.error.split(/; its last output|\n/)[0]}`);
   console.log(`\nresults: ${path.relative(REPO_ROOT, resultsFile)}`);

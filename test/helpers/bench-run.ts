@@ -21,6 +21,7 @@ export function benchRun(fields: Partial<Run> = {}): Run {
     taskStageMeanMs: null,
     machineIdleShare: null,
     machineStealShare: null,
+    damonMsPerSecond: null,
     cpuWaitMicrosPerRequest: null,
     wrkReport: '',
     ...fields,

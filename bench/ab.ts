@@ -20,6 +20,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { WORKLOADS, writeBodies, type WorkloadId } from './bodies';
 import { onInterrupt, stopChildrenOnSignal } from './children';
+import { damonCpuSeconds, runningDamonMonitors } from './damon';
 import { startBroker, type LocalBroker } from './kafka';
 import { median, percent, summarizeRotation } from './report';
 import { checkAccepts, cpuTicks, freePort, startSluice, stealShare, stopServer, type RunningServer } from './targets';
@@ -97,6 +98,8 @@ interface Side {
   readonly runs: LoadResult[];
   /** Per measured run, the share of the machine's CPU time the hypervisor took (bench/report.ts). */
   readonly stolen: Array<number | null>;
+  /** Per measured run, ms per second the kernel's DAMON monitors ran (bench/damon.ts); null without one. */
+  readonly damonMsPerSecond: Array<number | null>;
 }
 
 const fixed = (n: number, digits = 2): string => n.toFixed(digits);
@@ -120,13 +123,15 @@ async function main(): Promise<void> {
     ];
     for (const { name, root, sideEnv } of sideSettings) {
       const server = await startSluice(root, await freePort(), options.config, { target: name, env: { ...env, ...sideEnv, SLUICE_SINK_FILE_DIR: path.join(scratch, `${name}-sink`) } });
-      sides.push({ name, server, runs: [], stolen: [] });
+      sides.push({ name, server, runs: [], stolen: [], damonMsPerSecond: [] });
       await checkAccepts(server, bodies, 201);
     }
     const load = (side: Side, seconds: number): Promise<LoadResult> => runLoad(loadSettings(side.server.url, bodies, options.connections, seconds, options.rate));
     console.log(`${workload.name}, ${options.connections} connections${options.rate ? `, open loop at ${options.rate} requests/s` : ''}, ${options.config}: warm-up ${options.warmup} s each, ${options.rounds} rounds of ${options.seconds} s, each after ${options.leadIn} s unmeasured`);
     for (const side of sides) await load(side, options.warmup);
-    console.log('round  order            events/s this  events/s baseline  ratio  p99 this  p99 baseline  stolen this  stolen baseline  non-2xx');
+    // DAMON's work follows the memory a server has touched, and its runs land in the tail (bench/damon.ts).
+    const damon = runningDamonMonitors();
+    console.log('round  order            events/s this  events/s baseline  ratio  p99 this  p99 baseline  stolen this  stolen baseline  kdamond ms/s  non-2xx');
     // Events/s of 2xx answers, by side name, per round; ratios and medians as in run.ts's rotation.
     const rounds: Array<Record<string, number>> = [];
     const ratios: number[] = [];
@@ -135,8 +140,11 @@ async function main(): Promise<void> {
       for (const side of order) {
         await load(side, options.leadIn);
         const ticksBefore = cpuTicks();
+        const damonBefore = damonCpuSeconds(damon);
         side.runs.push(await load(side, options.seconds));
+        const damonAfter = damonCpuSeconds(damon);
         side.stolen.push(stealShare(ticksBefore, cpuTicks()));
+        side.damonMsPerSecond.push(damon.length === 0 || damonBefore === null || damonAfter === null ? null : ((damonAfter - damonBefore) * 1000) / options.seconds);
       }
       const round = Object.fromEntries(sides.map((side) => [side.name, answeredPerSecond(side.runs[r]!) * workload.eventsPerRequest]));
       rounds.push(round);
@@ -146,8 +154,14 @@ async function main(): Promise<void> {
         const stolen = side.stolen[r] ?? null;
         return stolen === null ? '-' : percent(stolen);
       }) as [string, string];
+      const damonCell = sides
+        .map((side) => {
+          const ms = side.damonMsPerSecond[r] ?? null;
+          return ms === null ? '-' : fixed(ms, 1);
+        })
+        .join(' / ');
       console.log(
-        `${String(r + 1).padStart(5)}  ${order.map((s) => s.name).join(' → ').padEnd(15)}  ${Math.round(round.this!).toString().padStart(13)}  ${Math.round(round.baseline!).toString().padStart(17)}  ${fixed(ratios[r]!).padStart(5)}  ${fixed(mine.latencyMs.p99).padStart(8)}  ${fixed(theirs.latencyMs.p99).padStart(12)}  ${mineStolen.padStart(11)}  ${theirsStolen.padStart(15)}  ${mine.non2xx + theirs.non2xx}`,
+        `${String(r + 1).padStart(5)}  ${order.map((s) => s.name).join(' → ').padEnd(15)}  ${Math.round(round.this!).toString().padStart(13)}  ${Math.round(round.baseline!).toString().padStart(17)}  ${fixed(ratios[r]!).padStart(5)}  ${fixed(mine.latencyMs.p99).padStart(8)}  ${fixed(theirs.latencyMs.p99).padStart(12)}  ${mineStolen.padStart(11)}  ${theirsStolen.padStart(15)}  ${damonCell.padStart(12)}  ${mine.non2xx + theirs.non2xx}`,
       );
     }
     const { medianRatio } = summarizeRotation(workload.name, 'baseline', rounds);

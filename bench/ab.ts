@@ -20,7 +20,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { WORKLOADS, writeBodies, type WorkloadId } from './bodies';
 import { onInterrupt, stopChildrenOnSignal } from './children';
-import { damonCpuSeconds, runningDamonMonitors } from './damon';
+import { damonReading } from './damon';
 import { startBroker, type LocalBroker } from './kafka';
 import { median, percent, summarizeRotation } from './report';
 import { checkAccepts, cpuTicks, freePort, startSluice, stealShare, stopServer, type RunningServer } from './targets';
@@ -129,8 +129,6 @@ async function main(): Promise<void> {
     const load = (side: Side, seconds: number): Promise<LoadResult> => runLoad(loadSettings(side.server.url, bodies, options.connections, seconds, options.rate));
     console.log(`${workload.name}, ${options.connections} connections${options.rate ? `, open loop at ${options.rate} requests/s` : ''}, ${options.config}: warm-up ${options.warmup} s each, ${options.rounds} rounds of ${options.seconds} s, each after ${options.leadIn} s unmeasured`);
     for (const side of sides) await load(side, options.warmup);
-    // DAMON's work follows the memory a server has touched, and its runs land in the tail (bench/damon.ts).
-    const damon = runningDamonMonitors();
     console.log('round  order            events/s this  events/s baseline  ratio  p99 this  p99 baseline  stolen this  stolen baseline  kdamond ms/s  non-2xx');
     // Events/s of 2xx answers, by side name, per round; ratios and medians as in run.ts's rotation.
     const rounds: Array<Record<string, number>> = [];
@@ -140,11 +138,12 @@ async function main(): Promise<void> {
       for (const side of order) {
         await load(side, options.leadIn);
         const ticksBefore = cpuTicks();
-        const damonBefore = damonCpuSeconds(damon);
-        side.runs.push(await load(side, options.seconds));
-        const damonAfter = damonCpuSeconds(damon);
+        // DAMON's work follows the memory a server has touched, and its runs land in the tail (bench/damon.ts).
+        const damon = damonReading();
+        const run = await load(side, options.seconds);
+        side.damonMsPerSecond.push(damon(run.durationSeconds));
+        side.runs.push(run);
         side.stolen.push(stealShare(ticksBefore, cpuTicks()));
-        side.damonMsPerSecond.push(damon.length === 0 || damonBefore === null || damonAfter === null ? null : ((damonAfter - damonBefore) * 1000) / options.seconds);
       }
       const round = Object.fromEntries(sides.map((side) => [side.name, answeredPerSecond(side.runs[r]!) * workload.eventsPerRequest]));
       rounds.push(round);

@@ -65,6 +65,20 @@ export function damonCpuSeconds(monitors: DamonMonitor[]): number | null {
   return total;
 }
 
+/**
+ * Starts timing the monitors running now. The function returned gives the ms per second they ran
+ * over `seconds` since; null without a monitor, or when one has stopped or restarted meanwhile.
+ */
+export function damonReading(root = KDAMONDS): (seconds: number) => number | null {
+  const monitors = runningDamonMonitors(root);
+  const before = damonCpuSeconds(monitors);
+  return (seconds) => {
+    const after = damonCpuSeconds(monitors);
+    if (monitors.length === 0 || before === null || after === null || seconds <= 0) return null;
+    return ((after - before) * 1000) / seconds;
+  };
+}
+
 /** One line for the bench's header: the running monitors and how often they sample. */
 export function describeDamon(monitors: DamonMonitor[]): string {
   return monitors

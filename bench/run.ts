@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { WORKLOADS, writeBodies, type BodiesFile, type WorkloadId } from './bodies';
 import { onInterrupt, stopChildrenOnSignal } from './children';
-import { damonCpuSeconds, describeDamon, runningDamonMonitors } from './damon';
+import { damonReading, describeDamon, runningDamonMonitors } from './damon';
 import { checkTargets, P99_TARGET_MS } from './goals';
 import { startBroker, TopicCounter, type LocalBroker } from './kafka';
 import { caseLabel, expectedStatus, KAFKA_CONFIG, makePlan, targetNames, type Case, type Plan, type Rotation, type TargetSpec } from './plan';
@@ -137,7 +137,7 @@ function cpuWaitPerRequest(pid: number | undefined, before: ThreadCpu | null, af
  * `sampleBefore`/`sampleAfter`: Sluice's /metrics around the run (null for other servers);
  * `ticksBefore`/`ticksAfter`: the machine's CPU ticks around the run (its idle and stolen shares).
  */
-function toRun(load: LoadResult, eventsPerRequest: number, before: ProcessUsage | null, after: ProcessUsage | null, sampleBefore: SluiceSample | null, sampleAfter: SluiceSample | null, ticksBefore: CpuTicks | null, ticksAfter: CpuTicks | null, cpuWait: CpuWait | null, damonSeconds: number | null): Run {
+function toRun(load: LoadResult, eventsPerRequest: number, before: ProcessUsage | null, after: ProcessUsage | null, sampleBefore: SluiceSample | null, sampleAfter: SluiceSample | null, ticksBefore: CpuTicks | null, ticksAfter: CpuTicks | null, cpuWait: CpuWait | null, damonMsPerSecond: number | null): Run {
   const answered = answeredPerSecond(load);
   const events = load.requests * eventsPerRequest;
   const gcBefore = sampleBefore?.gcSeconds ?? null;
@@ -161,7 +161,7 @@ function toRun(load: LoadResult, eventsPerRequest: number, before: ProcessUsage 
     taskStageMeanMs: sampleBefore?.taskStages && sampleAfter?.taskStages ? taskStageMeans(sampleBefore.taskStages, sampleAfter.taskStages) : null,
     machineIdleShare: idleShare(ticksBefore, ticksAfter),
     machineStealShare: stealShare(ticksBefore, ticksAfter),
-    damonMsPerSecond: damonSeconds === null ? null : (damonSeconds * 1000) / load.durationSeconds,
+    damonMsPerSecond,
     cpuWaitMicrosPerRequest: cpuWait,
     wrkReport: load.report,
   };
@@ -184,7 +184,6 @@ async function measureCase(server: RunningServer, target: TargetSpec, c: Case, b
   const countBefore = kafka ? await kafka.counter.settle(KAFKA_TOPIC, kafka.partitions, idle, () => undefined) : null;
   const spanStart = kafkaSpan(pid, kafka);
   const runs: Run[] = [];
-  const damon = report.machine.damon ?? [];
   for (let i = 0; i < plan.repetitions; i++) {
     // The GC and latency figures come from /metrics scrapes, themselves work for the server: kept
     // outside the CPU window, and on their own route, which the latency figure leaves out.
@@ -192,15 +191,14 @@ async function measureCase(server: RunningServer, target: TargetSpec, c: Case, b
     const before = processUsage(pid);
     const threadsBefore = pid === undefined ? null : threadCpuSeconds(pid);
     const ticksBefore = cpuTicks();
-    const damonBefore = damonCpuSeconds(damon);
+    const damon = damonReading();
     const result = await runLoad(settings(plan.measureSeconds));
-    const damonAfter = damonCpuSeconds(damon);
+    const damonMsPerSecond = damon(result.durationSeconds);
     const ticksAfter = cpuTicks();
     const threadsAfter = pid === undefined ? null : threadCpuSeconds(pid);
     const after = processUsage(pid);
     const cpuWait = cpuWaitPerRequest(pid, threadsBefore, threadsAfter, result);
-    const damonSeconds = damonBefore === null || damonAfter === null || damon.length === 0 ? null : damonAfter - damonBefore;
-    runs.push(toRun(result, bodies.workload.eventsPerRequest, before, after, sampleBefore, await sample(), ticksBefore, ticksAfter, cpuWait, damonSeconds));
+    runs.push(toRun(result, bodies.workload.eventsPerRequest, before, after, sampleBefore, await sample(), ticksBefore, ticksAfter, cpuWait, damonMsPerSecond));
   }
   const peakRss = processUsage(pid)?.peakRssBytes;
   const measurement = summarize(c, runs, bodies.meanBodyBytes, rate, peakRss === undefined ? null : peakRss / 2 ** 20, peakIsPerCase);

@@ -447,8 +447,8 @@ int main(int argc, char **argv) {
       if (got < 0 && errno == EAGAIN) continue;
       if (got <= 0) {
         /* End of stream with nothing asked: the server closed a keep-alive connection it found idle. */
-        int idle_timeout = got == 0 && !c->busy && c->in_length == 0;
-        reopen_connection(c, idle_timeout ? NULL : &errors.read);
+        int closed_while_idle = got == 0 && !c->busy && c->in_length == 0;
+        reopen_connection(c, closed_while_idle ? NULL : &errors.read);
         continue;
       }
       bytes_read += got;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { damonCpuSeconds, describeDamon, runningDamonMonitors } from '../../bench/damon';
+import { damonCpuSeconds, damonReading, describeDamon, runningDamonMonitors } from '../../bench/damon';
 import { checkTargets } from '../../bench/goals';
 import { makePlan } from '../../bench/plan';
 import { summarize } from '../../bench/report';
@@ -52,6 +52,20 @@ describe('bench: the kernel DAMON monitors', () => {
     assert.ok(seconds !== null && seconds >= 0.02, `${seconds} s on a CPU`);
     assert.equal(damonCpuSeconds([{ pid: 2 ** 22 + 1, operations: [], sampleMicros: [], actions: [] }]), null, 'above pid_max: no such thread');
     assert.equal(damonCpuSeconds([]), 0);
+  });
+
+  it('times the running monitors over a run: ms per second, null without one', () => {
+    // This thread stands in for a kdamond: the reading is its time on a CPU over the run's seconds.
+    const withThisThread = makeTempDir('sluice-damon-');
+    writeKdamond(withThisThread, 0, 'on', process.pid, 'paddr', 500_000, ['pageout']);
+    const me = [{ pid: process.pid, operations: [], sampleMicros: [], actions: [] }];
+    const reading = damonReading(withThisThread);
+    const start = damonCpuSeconds(me)!;
+    while (damonCpuSeconds(me)! - start < 0.05); // 50 ms on a CPU, however long that takes on a busy machine
+    const msPerSecond = reading(0.5);
+    assert.ok(msPerSecond !== null && msPerSecond >= 100 && msPerSecond < 200, `${msPerSecond} ms/s for 50 ms on a CPU over 0.5 s`);
+    fs.rmSync(withThisThread, { recursive: true, force: true });
+    assert.equal(damonReading(path.join(root, 'absent'))(1), null, 'no monitor: no figure');
   });
 
   it('gives the median ms/s it ran beside the p99 target at 80 % of peak', () => {

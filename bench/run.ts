@@ -417,7 +417,7 @@ function printSummary(report: BenchReport, resultsFile: string): void {
     `\nclosed loops wrk -t${settings.wrkThreads}, open loops ${settings.openLoopGenerator ?? `wrk -t${settings.wrkThreads}`}; median of ${settings.repetitions} × ${settings.measureSeconds} s after ${settings.warmupSeconds} s warm-up; ` +
       `${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, commit ${machine.commit}\n`,
   );
-  if (machine.damon?.length) console.log(`the kernel's DAMON: ${describeDamon(machine.damon)}; each sample holds a core for a few ms, which open-loop tails include\n`);
+  if (machine.damon?.length) console.log(`the kernel's DAMON: ${describeDamon(machine.damon)}; the ms/s it ran is on the p99 target's line and per run (damonMsPerSecond) in the results\n`);
   console.log(report.measurements.length ? formatTable(report) : '(no measurements)');
   for (const failure of report.failures) console.error(`\nFAILED ${failure.label}: ${failure.error.split(/; its last output|\n/)[0]}`);
   console.log(`\nresults: ${path.relative(REPO_ROOT, resultsFile)}`);

@@ -7,6 +7,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readOnCpuSeconds } from '../src/thread-cpu-wait';
 
 const KDAMONDS = '/sys/kernel/mm/damon/admin/kdamonds';
 
@@ -58,9 +59,9 @@ export function runningDamonMonitors(root = KDAMONDS): DamonMonitor[] {
 export function damonCpuSeconds(monitors: DamonMonitor[]): number | null {
   let total = 0;
   for (const { pid } of monitors) {
-    const onCpuNanos = Number(readText(`/proc/${pid}/schedstat`)?.split(/\s+/)[0]);
-    if (!Number.isFinite(onCpuNanos)) return null;
-    total += onCpuNanos / 1e9;
+    const seconds = readOnCpuSeconds(`/proc/${pid}/schedstat`);
+    if (!Number.isFinite(seconds)) return null;
+    total += seconds;
   }
   return total;
 }

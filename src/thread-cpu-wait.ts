@@ -8,22 +8,34 @@ export function threadKind(tid: number, pid: number, name: string): ThreadKind {
   return tid === pid ? 'main' : name.startsWith('rdk:') ? 'librdkafka' : 'other';
 }
 
-/**
- * Seconds a thread or process has spent runnable but waiting for a CPU (the run queue), from its
- * `/proc/…/schedstat` (`<on-CPU ns> <waiting ns> <timeslices>`); NaN for text of another shape.
- */
-export function runQueueWaitSeconds(schedstat: string): number {
+/** Field `field` of a `/proc/…/schedstat` (`<on-CPU ns> <waiting ns> <timeslices>`) in seconds; NaN for text of another shape. */
+function schedstatSeconds(schedstat: string, field: 0 | 1): number {
   const fields = schedstat.trim().split(/\s+/);
-  return fields.length === 3 ? Number(fields[1]) / 1e9 : NaN;
+  return fields.length === 3 ? Number(fields[field]) / 1e9 : NaN;
 }
 
-/** runQueueWaitSeconds of a schedstat file; NaN when it cannot be read (the thread has exited, or no schedstat). */
-export function readRunQueueWaitSeconds(file: string): number {
+/** Seconds a thread or process has spent runnable but waiting for a CPU (the run queue), from its schedstat. */
+export function runQueueWaitSeconds(schedstat: string): number {
+  return schedstatSeconds(schedstat, 1);
+}
+
+/** Field `field` of a schedstat file in seconds; NaN when it cannot be read (the thread has exited, or no schedstat). */
+function readSchedstatSeconds(file: string, field: 0 | 1): number {
   try {
-    return runQueueWaitSeconds(fs.readFileSync(file, 'utf8'));
+    return schedstatSeconds(fs.readFileSync(file, 'utf8'), field);
   } catch {
     return NaN;
   }
+}
+
+/** runQueueWaitSeconds of a schedstat file; NaN when it cannot be read. */
+export function readRunQueueWaitSeconds(file: string): number {
+  return readSchedstatSeconds(file, 1);
+}
+
+/** Seconds a thread has run on a CPU, from its schedstat file; NaN when it cannot be read. */
+export function readOnCpuSeconds(file: string): number {
+  return readSchedstatSeconds(file, 0);
 }
 
 const TASKS = '/proc/self/task';

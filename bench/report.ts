@@ -93,6 +93,8 @@ export interface Measurement {
   peakRssMiB: number | null;
   peakRssPerCase: boolean;
   runs: Run[];
+  /** Runs measured again because the hypervisor stole the machine meanwhile (`disturbedByHypervisor`); in no figure above. */
+  setAsideRuns: Run[];
   kafka?: KafkaDelivery;
 }
 
@@ -209,6 +211,35 @@ export function median(values: number[]): number {
 
 const medianOf = (runs: Run[], pick: (run: Run) => number): number => median(runs.map(pick));
 
+/**
+ * Over this share of the machine's CPU stolen by the hypervisor, a run measures the VM's neighbours
+ * more than the server: in the 16:18 UTC full run of 2026-12-07, 40 of 111 runs lost 5 to 38 % and the
+ * p99 at 80 % of peak read 1,635 ms, where the 24 results files before it had 7 such runs in 1,143.
+ */
+export const STOLEN_SHARE_LIMIT = 0.05;
+/** Per case: past this many runs set aside, a disturbed run is kept (a spell that lasts), its steal in the table. */
+export const MAX_SET_ASIDE_RUNS = 3;
+
+export function disturbedByHypervisor(run: Run): boolean {
+  return run.machineStealShare !== null && run.machineStealShare > STOLEN_SHARE_LIMIT;
+}
+
+/** `repetitions` runs of `measure`, each the hypervisor disturbed set aside and measured again, up to MAX_SET_ASIDE_RUNS. */
+export async function measureRuns(repetitions: number, measure: () => Promise<Run>, onSetAside: (run: Run) => void): Promise<{ runs: Run[]; setAside: Run[] }> {
+  const runs: Run[] = [];
+  const setAside: Run[] = [];
+  while (runs.length < repetitions) {
+    const run = await measure();
+    if (disturbedByHypervisor(run) && setAside.length < MAX_SET_ASIDE_RUNS) {
+      setAside.push(run);
+      onSetAside(run);
+    } else {
+      runs.push(run);
+    }
+  }
+  return { runs, setAside };
+}
+
 export interface CpuWait {
   main: number;
   other: number;
@@ -230,7 +261,7 @@ function medianStages(runs: Run[]): Record<TaskStage, number> | null {
   return Object.fromEntries(TASK_STAGES.map((stage) => [stage, median(known.map((means) => means[stage]))])) as Record<TaskStage, number>;
 }
 
-export function summarize(c: Case, runs: Run[], meanBodyBytes: number, offered: number | null, peakRssMiB: number | null, peakRssPerCase: boolean): Measurement {
+export function summarize(c: Case, runs: Run[], meanBodyBytes: number, offered: number | null, peakRssMiB: number | null, peakRssPerCase: boolean, setAsideRuns: Run[] = []): Measurement {
   const known = (pick: (run: Run) => number | null): number[] => runs.map(pick).filter((value): value is number => value !== null);
   /** The median of the runs that have the figure; null if none has. */
   const medianKnown = (pick: (run: Run) => number | null): number | null => {
@@ -277,6 +308,7 @@ export function summarize(c: Case, runs: Run[], meanBodyBytes: number, offered: 
     peakRssMiB,
     peakRssPerCase,
     runs,
+    setAsideRuns,
   };
 }
 
@@ -341,7 +373,15 @@ export function formatTable(report: BenchReport): string {
     ratioCell(report, m, 'vs naive'),
     ratioCell(report, m, 'vs ceiling'),
   ]);
-  return [alignColumns([header, ...rows]), ...formatRotation(report), ...formatKafka(report), ...formatTargets(report)].join('\n');
+  return [alignColumns([header, ...rows]), ...formatSetAside(report), ...formatRotation(report), ...formatKafka(report), ...formatTargets(report)].join('\n');
+}
+
+/** Which cases were measured again, and what the hypervisor took in the runs left out. */
+function formatSetAside(report: BenchReport): string[] {
+  const cases = report.measurements.filter((m) => m.setAsideRuns.length);
+  if (cases.length === 0) return [];
+  const lines = cases.map((m) => `  ${m.label}: ${m.setAsideRuns.map((run) => `${percent(run.machineStealShare ?? 0)} stolen, p99 ${ms(run.latencyMs.p99)}`).join('; ')}`);
+  return ['', `runs set aside and measured again, the hypervisor having stolen over ${percent(STOLEN_SHARE_LIMIT, 0)} of the CPU (in no figure above):`, ...lines];
 }
 
 /** Produced vs acknowledged per Kafka measurement: a hasty figure whose events never reached Kafka means nothing. */

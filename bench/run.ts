@@ -17,7 +17,7 @@ import { damonReading, describeDamon, runningDamonMonitors } from './damon';
 import { checkTargets, P99_TARGET_MS } from './goals';
 import { startBroker, TopicCounter, type LocalBroker } from './kafka';
 import { caseLabel, expectedStatus, KAFKA_CONFIG, makePlan, targetNames, type Case, type Plan, type Rotation, type TargetSpec } from './plan';
-import { commandLine, computeRatios, findClosed, formatTable, kafkaShortfall, percent, summarize, summarizeRotation, writeReport, type BenchReport, type CpuWait, type KafkaDelivery, type Run } from './report';
+import { commandLine, computeRatios, findClosed, formatTable, kafkaShortfall, measureRuns, percent, summarize, summarizeRotation, writeReport, type BenchReport, type CpuWait, type KafkaDelivery, type Run } from './report';
 import { checkAccepts, cpuBusyShare, cpuByThread, cpuTicks, freePort, idleShare, metricValue, scrapeMetrics, processUsage, resetPeakRss, sampleSluice, startScriptServer, startSluice, stealShare, stopServer, taskStageMeans, threadCpuSeconds, type CpuTicks, type ProcessUsage, type RunningServer, type SluiceSample, type ThreadCpu } from './targets';
 import { bucketDelta, quantileBound, shareAbove } from './histogram';
 import { answeredPerSecond, ensureLoadGenerators, loadSettings, runLoad, type LoadResult, type LoadSettings } from './load';
@@ -183,8 +183,7 @@ async function measureCase(server: RunningServer, target: TargetSpec, c: Case, b
   // Kafka: the count before is taken once the warm-up's events (hasty ones come after their 202) are in.
   const countBefore = kafka ? await kafka.counter.settle(KAFKA_TOPIC, kafka.partitions, idle, () => undefined) : null;
   const spanStart = kafkaSpan(pid, kafka);
-  const runs: Run[] = [];
-  for (let i = 0; i < plan.repetitions; i++) {
+  const measureOnce = async (): Promise<Run> => {
     // The GC and latency figures come from /metrics scrapes, themselves work for the server: kept
     // outside the CPU window, and on their own route, which the latency figure leaves out.
     const sampleBefore = await sample();
@@ -198,17 +197,21 @@ async function measureCase(server: RunningServer, target: TargetSpec, c: Case, b
     const threadsAfter = pid === undefined ? null : threadCpuSeconds(pid);
     const after = processUsage(pid);
     const cpuWait = cpuWaitPerRequest(pid, threadsBefore, threadsAfter, result);
-    runs.push(toRun(result, bodies.workload.eventsPerRequest, before, after, sampleBefore, await sample(), ticksBefore, ticksAfter, cpuWait, damonMsPerSecond));
-  }
+    return toRun(result, bodies.workload.eventsPerRequest, before, after, sampleBefore, await sample(), ticksBefore, ticksAfter, cpuWait, damonMsPerSecond);
+  };
+  const { runs, setAside } = await measureRuns(plan.repetitions, measureOnce, (run) => {
+    console.log(`    run set aside, the hypervisor stole ${percent(run.machineStealShare!)} of the CPU: measuring it again`);
+  });
   const peakRss = processUsage(pid)?.peakRssBytes;
-  const measurement = summarize(c, runs, bodies.meanBodyBytes, rate, peakRss === undefined ? null : peakRss / 2 ** 20, peakIsPerCase);
+  const measurement = summarize(c, runs, bodies.meanBodyBytes, rate, peakRss === undefined ? null : peakRss / 2 ** 20, peakIsPerCase, setAside);
   if (kafka && countBefore) {
     // The span's end is when the topic last grew, so a hasty run's produce work after its 202s counts too.
     let spanEnd = kafkaSpan(pid, kafka);
     const countAfter = await kafka.counter.settle(KAFKA_TOPIC, kafka.partitions, idle, () => {
       spanEnd = kafkaSpan(pid, kafka);
     });
-    measurement.kafka = kafkaDelivery(target, countBefore.total, countAfter, measurement.eventsPerRequest, runs, pid, spanStart, spanEnd);
+    // Events acknowledged in a run set aside are in the topic all the same.
+    measurement.kafka = kafkaDelivery(target, countBefore.total, countAfter, measurement.eventsPerRequest, [...runs, ...setAside], pid, spanStart, spanEnd);
   }
   report.measurements.push(measurement);
   warnAbout(measurement, server);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkTargets } from '../../bench/goals';
 import { makePlan } from '../../bench/plan';
-import { formatTable, summarize, type BenchReport, type Run } from '../../bench/report';
+import { formatTable, MAX_SET_ASIDE_RUNS, measureRuns, summarize, type BenchReport, type Run } from '../../bench/report';
 import { cpuTicks, idleShare, stealShare } from '../../bench/targets';
 import { benchRun } from '../helpers/bench-run';
 
@@ -77,5 +77,47 @@ describe('bench CPU idle and stolen shares', () => {
       'each the median of the runs that have it (the generator: of two)',
     );
     assert.match(target.measured, /sent late by the load generator p99 3\.61 ms \(all 100 connections busy with requests due 4\.5 % of the time\), sent → answered p99 3\.36 ms/);
+  });
+});
+
+describe('bench runs the hypervisor disturbed', () => {
+  /** A measure that hands out runs with these stolen shares, one per call, and counts the calls. */
+  function measuring(steals: Array<number | null>): { measure: () => Promise<Run>; calls: () => number } {
+    let next = 0;
+    return { measure: async () => run(null, steals[next++]!), calls: () => next };
+  }
+  const steal = (runs: Run[]): Array<number | null> => runs.map((r) => r.machineStealShare);
+
+  it('are set aside over 5 % stolen and measured again; 5 % itself and an unknown share are kept', async () => {
+    const { measure, calls } = measuring([0.02, 0.3, 0.051, 0.05, null, 0.9]);
+    const told: Run[] = [];
+    const { runs, setAside } = await measureRuns(3, measure, (r) => told.push(r));
+    assert.deepEqual(steal(runs), [0.02, 0.05, null]);
+    assert.deepEqual(steal(setAside), [0.3, 0.051]);
+    assert.deepEqual(told, setAside, 'each one told as it is set aside');
+    assert.equal(calls(), 5, 'no run past the third kept one');
+  });
+
+  it('are kept once a case has set aside its share, so a spell that lasts still ends the case', async () => {
+    const { measure, calls } = measuring(Array.from({ length: 10 }, () => 0.2));
+    const { runs, setAside } = await measureRuns(3, measure, () => undefined);
+    assert.equal(setAside.length, MAX_SET_ASIDE_RUNS);
+    assert.deepEqual(steal(runs), [0.2, 0.2, 0.2]);
+    assert.equal(calls(), 3 + MAX_SET_ASIDE_RUNS);
+  });
+
+  it('stay out of the medians and are listed under the table with what was stolen and their p99', () => {
+    const c = makePlan(true, ['sluice']).cases.find((x) => x.target === 'sluice')!;
+    const slow = benchRun({ machineStealShare: 0.257, requestsPerSecond: 10, latencyMs: { mean: 900, max: 1700, p50: 910, p90: 1500, p99: 1635.12, p99_9: 1662 } });
+    const kept = [benchRun({ machineStealShare: 0.01 }), benchRun({ machineStealShare: 0.002 }), benchRun({ machineStealShare: 0.0 })];
+    const m = summarize(c, kept, 250, null, 100, true, [slow]);
+    assert.equal(m.median.requestsPerSecond, 1000);
+    assert.equal(m.median.latencyMs.p99, 2);
+    assert.equal(m.median.machineStealShare, 0.002);
+    assert.equal(m.requests, 15_000, 'the requests of the kept runs');
+    const table = (measurement: typeof m): string =>
+      formatTable({ measurements: [measurement], ratios: [], targets: [], failures: [], rotation: null } as unknown as BenchReport);
+    assert.match(table(m), /runs set aside and measured again, the hypervisor having stolen over 5 % of the CPU \(in no figure above\):\n {2}sluice · 1 event\/req · 100 conn: 25\.7 % stolen, p99 1635\.12 ms/);
+    assert.doesNotMatch(table(summarize(c, kept, 250, null, 100, true)), /set aside/);
   });
 });

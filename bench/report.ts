@@ -220,8 +220,13 @@ export const STOLEN_SHARE_LIMIT = 0.05;
 /** Per case: past this many runs set aside, a disturbed run is kept (a spell that lasts), its steal in the table. */
 export const MAX_SET_ASIDE_RUNS = 3;
 
+/** True when a share of the CPU the hypervisor stole (null: unknown) is over STOLEN_SHARE_LIMIT. */
+export function overStealLimit(stolen: number | null): boolean {
+  return stolen !== null && stolen > STOLEN_SHARE_LIMIT;
+}
+
 export function disturbedByHypervisor(run: Run): boolean {
-  return run.machineStealShare !== null && run.machineStealShare > STOLEN_SHARE_LIMIT;
+  return overStealLimit(run.machineStealShare);
 }
 
 /** `repetitions` runs of `measure`, each the hypervisor disturbed set aside and measured again, up to MAX_SET_ASIDE_RUNS. */

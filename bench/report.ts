@@ -93,7 +93,7 @@ export interface Measurement {
   peakRssMiB: number | null;
   peakRssPerCase: boolean;
   runs: Run[];
-  /** Runs measured again because the hypervisor stole the machine meanwhile (`disturbedByHypervisor`); in no figure above. */
+  /** Runs measured again because the hypervisor stole over STOLEN_SHARE_LIMIT of the CPU meanwhile (`measureUndisturbed`); in no figure above. */
   setAsideRuns: Run[];
   kafka?: KafkaDelivery;
 }
@@ -147,6 +147,15 @@ export interface RotationResult {
   rounds: Array<Record<string, number>>;
   /** By target other than the baseline: the median over the rounds of its requests/s over the baseline's in that round. */
   medianRatio: Record<string, number>;
+  /** Rounds measured again because the hypervisor stole over the limit during one of their runs; in no ratio. */
+  setAsideRounds: RotationRound[];
+}
+
+export interface RotationRound {
+  /** Requests/s (2xx) by target. */
+  requestsPerSecond: Record<string, number>;
+  /** The largest share of the CPU the hypervisor stole during one of the round's runs; null if unknown. */
+  stolen: number | null;
 }
 
 export interface BenchReport {
@@ -195,12 +204,12 @@ function shellWord(text: string): string {
   return /^[\w.,:/@%+=-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
 }
 
-export function summarizeRotation(label: string, baseline: string, rounds: Array<Record<string, number>>): RotationResult {
+export function summarizeRotation(label: string, baseline: string, rounds: Array<Record<string, number>>, setAsideRounds: RotationRound[] = []): RotationResult {
   const medianRatio: Record<string, number> = {};
   for (const target of Object.keys(rounds[0] ?? {})) {
     if (target !== baseline) medianRatio[target] = median(rounds.map((round) => round[target]! / round[baseline]!));
   }
-  return { label, baseline, rounds, medianRatio };
+  return { label, baseline, rounds, medianRatio, setAsideRounds };
 }
 
 export function median(values: number[]): number {
@@ -225,24 +234,23 @@ export function overStealLimit(stolen: number | null): boolean {
   return stolen !== null && stolen > STOLEN_SHARE_LIMIT;
 }
 
-export function disturbedByHypervisor(run: Run): boolean {
-  return overStealLimit(run.machineStealShare);
-}
-
-/** `repetitions` runs of `measure`, each the hypervisor disturbed set aside and measured again, up to MAX_SET_ASIDE_RUNS. */
-export async function measureRuns(repetitions: number, measure: () => Promise<Run>, onSetAside: (run: Run) => void): Promise<{ runs: Run[]; setAside: Run[] }> {
-  const runs: Run[] = [];
-  const setAside: Run[] = [];
-  while (runs.length < repetitions) {
-    const run = await measure();
-    if (disturbedByHypervisor(run) && setAside.length < MAX_SET_ASIDE_RUNS) {
-      setAside.push(run);
-      onSetAside(run);
+/**
+ * `count` results of `measure` (a case's runs, a peak probe, a rotation's rounds), each during which the
+ * hypervisor stole over the limit set aside and measured again, up to MAX_SET_ASIDE_RUNS.
+ */
+export async function measureUndisturbed<T>(count: number, measure: () => Promise<T>, stolen: (result: T) => number | null, onSetAside: (result: T) => void): Promise<{ kept: T[]; setAside: T[] }> {
+  const kept: T[] = [];
+  const setAside: T[] = [];
+  while (kept.length < count) {
+    const result = await measure();
+    if (overStealLimit(stolen(result)) && setAside.length < MAX_SET_ASIDE_RUNS) {
+      setAside.push(result);
+      onSetAside(result);
     } else {
-      runs.push(run);
+      kept.push(result);
     }
   }
-  return { runs, setAside };
+  return { kept, setAside };
 }
 
 export interface CpuWait {
@@ -422,7 +430,10 @@ function formatRotation(report: BenchReport): string[] {
   const targets = Object.keys(rotation.rounds[0] ?? {});
   const rounds = rotation.rounds.map((round, i) => `  round ${i + 1}: ${targets.map((t) => `${t} ${whole(round[t]!)}`).join(', ')} requests/s`);
   const ratios = Object.entries(rotation.medianRatio).map(([target, ratio]) => `${target} ${percent(ratio)}`);
-  return ['', `rotation, ${rotation.label} (each round runs them one after the other):`, ...rounds, `  median share of the ${rotation.baseline} over the rounds: ${ratios.join(', ')}`];
+  const setAside = rotation.setAsideRounds.map(
+    (round) => `  set aside, ${percent(round.stolen ?? 0)} stolen: ${targets.map((t) => `${t} ${whole(round.requestsPerSecond[t]!)}`).join(', ')} requests/s`,
+  );
+  return ['', `rotation, ${rotation.label} (each round runs them one after the other):`, ...rounds, ...setAside, `  median share of the ${rotation.baseline} over the rounds: ${ratios.join(', ')}`];
 }
 
 function formatTargets(report: BenchReport): string[] {

@@ -17,7 +17,7 @@ import { damonReading, describeDamon, runningDamonMonitors } from './damon';
 import { checkTargets, P99_TARGET_MS } from './goals';
 import { startBroker, TopicCounter, type LocalBroker } from './kafka';
 import { caseLabel, expectedStatus, KAFKA_CONFIG, makePlan, targetNames, type Case, type Plan, type Rotation, type TargetSpec } from './plan';
-import { commandLine, computeRatios, findClosed, formatTable, kafkaShortfall, MAX_SET_ASIDE_RUNS, measureRuns, overStealLimit, percent, summarize, summarizeRotation, writeReport, type BenchReport, type CpuWait, type KafkaDelivery, type Run } from './report';
+import { commandLine, computeRatios, findClosed, formatTable, kafkaShortfall, measureUndisturbed, percent, summarize, summarizeRotation, writeReport, type BenchReport, type CpuWait, type KafkaDelivery, type RotationRound, type Run } from './report';
 import { checkAccepts, cpuBusyShare, cpuByThread, cpuTicks, freePort, idleShare, metricValue, scrapeMetrics, processUsage, resetPeakRss, sampleSluice, startScriptServer, startSluice, stealShare, stopServer, taskStageMeans, threadCpuSeconds, type CpuTicks, type ProcessUsage, type RunningServer, type SluiceSample, type ThreadCpu } from './targets';
 import { bucketDelta, quantileBound, shareAbove } from './histogram';
 import { answeredPerSecond, ensureLoadGenerators, loadSettings, runLoad, type LoadResult, type LoadSettings } from './load';
@@ -121,18 +121,17 @@ async function offeredRate(c: Case, bench: Bench, probe: (rate: number) => Promi
   return share * peak;
 }
 
-/**
- * The open-loop peak probe, set aside and run again like a measured run (measureRuns) when the
- * hypervisor stole over the limit: a peak read while the VM was not all there offers the case too low a rate.
- */
+/** The open-loop peak probe, run again like a case's runs when the hypervisor stole: a low peak offers the case too low a rate. */
 async function probePeak(load: LoadSettings): Promise<LoadResult> {
-  for (let setAside = 0; ; setAside++) {
+  const probe = async (): Promise<{ result: LoadResult; stolen: number | null }> => {
     const ticksBefore = cpuTicks();
     const result = await runLoad(load);
-    const stolen = stealShare(ticksBefore, cpuTicks());
-    if (!overStealLimit(stolen) || setAside === MAX_SET_ASIDE_RUNS) return result;
-    console.log(`    peak probe set aside, the hypervisor stole ${percent(stolen!)} of the CPU: probing again`);
-  }
+    return { result, stolen: stealShare(ticksBefore, cpuTicks()) };
+  };
+  const { kept } = await measureUndisturbed(1, probe, (p) => p.stolen, (p) => {
+    console.log(`    peak probe set aside, the hypervisor stole ${percent(p.stolen!)} of the CPU: probing again`);
+  });
+  return kept[0]!.result;
 }
 
 /** What the server's threads and the generator waited for a CPU during a run, per request; null if unknown. */
@@ -213,7 +212,7 @@ async function measureCase(server: RunningServer, target: TargetSpec, c: Case, b
     const cpuWait = cpuWaitPerRequest(pid, threadsBefore, threadsAfter, result);
     return toRun(result, bodies.workload.eventsPerRequest, before, after, sampleBefore, await sample(), ticksBefore, ticksAfter, cpuWait, damonMsPerSecond);
   };
-  const { runs, setAside } = await measureRuns(plan.repetitions, measureOnce, (run) => {
+  const { kept: runs, setAside } = await measureUndisturbed(plan.repetitions, measureOnce, (run) => run.machineStealShare, (run) => {
     console.log(`    run set aside, the hypervisor stole ${percent(run.machineStealShare!)} of the CPU: measuring it again`);
   });
   const peakRss = processUsage(pid)?.peakRssBytes;
@@ -319,17 +318,22 @@ async function measureRotation(rotation: Rotation, bench: Bench): Promise<void> 
       await checkAccepts(server, bodies, expectedStatus(specs[i]!, rotation.workload));
       await load(server, plan.warmupSeconds);
     }
-    const rounds: Array<Record<string, number>> = [];
-    for (let r = 0; r < rotation.rounds; r++) {
-      const round: Record<string, number> = {};
+    const measureRound = async (): Promise<RotationRound> => {
+      const round: RotationRound = { requestsPerSecond: {}, stolen: null };
       for (const [i, server] of servers.entries()) {
+        const ticksBefore = cpuTicks();
         const wrk = await load(server, plan.measureSeconds);
+        const stolen = stealShare(ticksBefore, cpuTicks());
         if (wrk.non2xx > 0) throw new Error(`${specs[i]!.name} answered ${wrk.non2xx} of ${wrk.requests} requests with 4xx/5xx`);
-        round[specs[i]!.name] = wrk.requests / wrk.durationSeconds;
+        round.requestsPerSecond[specs[i]!.name] = wrk.requests / wrk.durationSeconds;
+        if (stolen !== null) round.stolen = Math.max(round.stolen ?? 0, stolen);
       }
-      rounds.push(round);
-    }
-    report.rotation = summarizeRotation(label, rotation.targets[0]!, rounds);
+      return round;
+    };
+    const { kept, setAside } = await measureUndisturbed(rotation.rounds, measureRound, (round) => round.stolen, (round) => {
+      console.log(`    round set aside, the hypervisor stole ${percent(round.stolen!)} of the CPU during one of its runs: measuring it again`);
+    });
+    report.rotation = summarizeRotation(label, rotation.targets[0]!, kept.map((round) => round.requestsPerSecond), setAside);
   } catch (error) {
     report.failures.push({ label: `rotation ${label}`, error: errorText(error) });
     loud(`rotation ${label} FAILED — no figures for it:\n${errorText(error)}`);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkTargets } from '../../bench/goals';
 import { makePlan } from '../../bench/plan';
-import { formatTable, MAX_SET_ASIDE_RUNS, measureRuns, overStealLimit, summarize, type BenchReport, type Run } from '../../bench/report';
+import { formatTable, MAX_SET_ASIDE_RUNS, measureUndisturbed, overStealLimit, summarize, type BenchReport, type Run } from '../../bench/report';
 import { cpuTicks, idleShare, stealShare } from '../../bench/targets';
 import { benchRun } from '../helpers/bench-run';
 
@@ -91,18 +91,17 @@ describe('bench runs the hypervisor disturbed', () => {
   it('are set aside over 5 % stolen and measured again; 5 % itself and an unknown share are kept', async () => {
     const { measure, calls } = measuring([0.02, 0.3, 0.051, 0.05, null, 0.9]);
     const told: Run[] = [];
-    const { runs, setAside } = await measureRuns(3, measure, (r) => told.push(r));
+    const { kept: runs, setAside } = await measureUndisturbed(3, measure, (r) => r.machineStealShare, (r) => told.push(r));
     assert.deepEqual(steal(runs), [0.02, 0.05, null]);
     assert.deepEqual(steal(setAside), [0.3, 0.051]);
     assert.deepEqual(told, setAside, 'each one told as it is set aside');
     assert.equal(calls(), 5, 'no run past the third kept one');
-    // The same line for the open loop's peak probe (bench/run.ts), which has a share and no Run.
     assert.deepEqual([0.051, 0.05, null].map(overStealLimit), [true, false, false]);
   });
 
   it('are kept once a case has set aside its share, so a spell that lasts still ends the case', async () => {
     const { measure, calls } = measuring(Array.from({ length: 10 }, () => 0.2));
-    const { runs, setAside } = await measureRuns(3, measure, () => undefined);
+    const { kept: runs, setAside } = await measureUndisturbed(3, measure, (r) => r.machineStealShare, () => undefined);
     assert.equal(setAside.length, MAX_SET_ASIDE_RUNS);
     assert.deepEqual(steal(runs), [0.2, 0.2, 0.2]);
     assert.equal(calls(), 3 + MAX_SET_ASIDE_RUNS);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkTargets } from '../../bench/goals';
 import { makePlan } from '../../bench/plan';
-import { summarizeRotation } from '../../bench/report';
+import { formatTable, summarizeRotation, type BenchReport } from '../../bench/report';
 
 const GOAL = '1 event/req, null sink ≥ 50% of the HTTP ceiling';
 
@@ -20,6 +20,15 @@ describe('bench rotation', () => {
     assert.deepEqual(Object.keys(result.medianRatio).sort(), ['bare-split', 'sluice']);
     assert.equal(result.medianRatio.sluice, 0.45); // of 0.40, 0.55, 0.45
     assert.equal(result.medianRatio['bare-split'], 0.5); // of 0.50, 0.55, 0.45
+  });
+
+  it('leaves the rounds set aside for the hypervisor’s steal out of the ratios, and lists them', () => {
+    const disturbed = { requestsPerSecond: { ceiling: 50_631, sluice: 40_000 }, stolen: 0.301 };
+    const result = summarizeRotation('x', 'ceiling', [{ ceiling: 100_000, sluice: 50_000 }], [disturbed]);
+    assert.equal(result.medianRatio.sluice, 0.5);
+    assert.deepEqual(result.setAsideRounds, [disturbed]);
+    const text = formatTable({ measurements: [], ratios: [], targets: [], failures: [], rotation: result } as unknown as BenchReport);
+    assert.match(text, /round 1: ceiling 100,000, sluice 50,000 requests\/s\n {2}set aside, 30\.1 % stolen: ceiling 50,631, sluice 40,000 requests\/s\n {2}median share of the ceiling over the rounds: sluice 50\.0 %/);
   });
 
   it('judges the ceiling share on the rotation when there is one, else on the separate cases', () => {

@@ -226,7 +226,7 @@ const medianOf = (runs: Run[], pick: (run: Run) => number): number => median(run
  * p99 at 80 % of peak read 1,635 ms, where the 24 results files before it had 7 such runs in 1,143.
  */
 export const STOLEN_SHARE_LIMIT = 0.05;
-/** Per case: past this many runs set aside, a disturbed run is kept (a spell that lasts), its steal in the table. */
+/** Per `measureUndisturbed` (a case's runs, its peak probe, the rotation): past this many set aside, a disturbed one is kept, so a spell that lasts still ends the bench. */
 export const MAX_SET_ASIDE_RUNS = 3;
 
 /** True when a share of the CPU the hypervisor stole (null: unknown) is over STOLEN_SHARE_LIMIT. */

@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import type * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { after, before, describe, it } from 'node:test';
@@ -167,20 +166,29 @@ describe('bench load generator', () => {
   });
 
   it('an open loop reopens connections the server closes while idle, once each, and counts no error', async () => {
-    // At 100 requests/s one or two of 10 connections carry the load; the rest sit idle past the
-    // server's 50 ms idle timeout and are closed, again and again, for 2 s. Each such connection was
-    // on the idle stack when it closed; pushing it again once reopened overran the stack (a 15 s run
-    // against a uWS server, whose idle timeout is 10 s, ended in glibc's "double free or corruption").
+    // The server ends each connection once its answer is out, without saying so in a header: the
+    // connection is back on the idle stack when the end of stream comes, 200 times in 2 s. Pushing it
+    // again once reopened overran the stack (a 15 s run against a uWS server, which closes connections
+    // idle for 10 s, ended in glibc's "double free or corruption"; so does this test against that build).
     const written = writeBodies(dir, { ...WORKLOADS.trivial1, poolSize: 20 });
     const { server, seen } = delayingServer(() => 0);
-    server.on('connection', (socket: net.Socket) => socket.setTimeout(50, () => socket.end()));
+    // The socket is taken at the request: a finished response has let go of it.
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => res.on('finish', () => req.socket.end()));
     const rate = 100;
     const seconds = 2;
     const result = await load(server, written.file, 10, rate, seconds);
-    assert.ok(Math.abs(result.requests - rate * seconds) <= 2, `${result.requests} answered for ${rate}/s over ${seconds} s`);
+    // Every connection is reopened after each answer, so some requests fall due with none open yet
+    // (189 of 200 answered in the worst of 80 runs here): the point is that the generator keeps going.
+    assert.ok(result.requests >= 0.5 * rate * seconds, `${result.requests} answered for ${rate}/s over ${seconds} s`);
     assert.equal(result.unanswered, rate * seconds - result.requests);
-    assert.equal(seen.requests, result.requests, 'each request went out once, on a connection of its own');
-    assert.deepEqual(result.socketErrors, { connect: 0, read: 0, write: 0, timeout: 0 }, 'a keep-alive timeout is not an error');
+    // Each request went out once: the server saw every answered one, and of the rest at most those
+    // still in flight when the run ended.
+    assert.ok(seen.requests >= result.requests && seen.requests <= result.requests + result.unanswered, `the server saw ${seen.requests}`);
+    // About 200 ends find their connection idle, and none of those counts. One that comes as the next
+    // request goes out on that connection loses it, a real read error: 1 or 2 in 4 of 20 runs here.
+    const { read, ...others } = result.socketErrors;
+    assert.ok(read <= 0.05 * rate * seconds, `${read} read errors: an end on an idle connection counted as one`);
+    assert.deepEqual(others, { connect: 0, write: 0, timeout: 0 });
   });
 
   it("wrk's closed loop sends the pool's bodies as fast as they are answered", async () => {

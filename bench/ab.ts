@@ -23,7 +23,7 @@ import { onInterrupt, stopChildrenOnSignal } from './children';
 import { damonReading } from './damon';
 import { startBroker, type LocalBroker } from './kafka';
 import { median, percent, summarizeRotation } from './report';
-import { checkAccepts, cpuTicks, freePort, startSluice, stealShare, stopServer, type RunningServer } from './targets';
+import { checkAccepts, freePort, startSluice, stopServer, withStolenShare, type RunningServer } from './targets';
 import { answeredPerSecond, ensureLoadGenerators, loadSettings, runLoad, type LoadResult } from './load';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -137,13 +137,12 @@ async function main(): Promise<void> {
       const order = r % 2 === 0 ? sides : [...sides].reverse();
       for (const side of order) {
         await load(side, options.leadIn);
-        const ticksBefore = cpuTicks();
         // DAMON's work follows the memory a server has touched, and its runs land in the tail (bench/damon.ts).
         const damon = damonReading();
-        const run = await load(side, options.seconds);
+        const { result: run, stolen } = await withStolenShare(() => load(side, options.seconds));
         side.damonMsPerSecond.push(damon(run.durationSeconds));
         side.runs.push(run);
-        side.stolen.push(stealShare(ticksBefore, cpuTicks()));
+        side.stolen.push(stolen);
       }
       const round = Object.fromEntries(sides.map((side) => [side.name, answeredPerSecond(side.runs[r]!) * workload.eventsPerRequest]));
       rounds.push(round);

@@ -18,7 +18,7 @@ import { checkTargets, P99_TARGET_MS } from './goals';
 import { startBroker, TopicCounter, type LocalBroker } from './kafka';
 import { caseLabel, expectedStatus, KAFKA_CONFIG, makePlan, targetNames, type Case, type Plan, type Rotation, type TargetSpec } from './plan';
 import { commandLine, computeRatios, findClosed, formatTable, kafkaShortfall, measureUndisturbed, percent, summarize, summarizeRotation, writeReport, type BenchReport, type CpuWait, type KafkaDelivery, type RotationRound, type Run } from './report';
-import { checkAccepts, cpuBusyShare, cpuByThread, cpuTicks, freePort, idleShare, metricValue, scrapeMetrics, processUsage, resetPeakRss, sampleSluice, startScriptServer, startSluice, stealShare, stopServer, taskStageMeans, threadCpuSeconds, type CpuTicks, type ProcessUsage, type RunningServer, type SluiceSample, type ThreadCpu } from './targets';
+import { checkAccepts, cpuBusyShare, cpuByThread, cpuTicks, freePort, idleShare, metricValue, scrapeMetrics, processUsage, resetPeakRss, sampleSluice, startScriptServer, startSluice, stealShare, stopServer, taskStageMeans, threadCpuSeconds, withStolenShare, type CpuTicks, type ProcessUsage, type RunningServer, type SluiceSample, type ThreadCpu } from './targets';
 import { bucketDelta, quantileBound, shareAbove } from './histogram';
 import { answeredPerSecond, ensureLoadGenerators, loadSettings, runLoad, type LoadResult, type LoadSettings } from './load';
 import { OPEN_LOOP_GENERATOR } from './openloop';
@@ -123,12 +123,7 @@ async function offeredRate(c: Case, bench: Bench, probe: (rate: number) => Promi
 
 /** The open-loop peak probe, run again like a case's runs when the hypervisor stole: a low peak offers the case too low a rate. */
 async function probePeak(load: LoadSettings): Promise<LoadResult> {
-  const probe = async (): Promise<{ result: LoadResult; stolen: number | null }> => {
-    const ticksBefore = cpuTicks();
-    const result = await runLoad(load);
-    return { result, stolen: stealShare(ticksBefore, cpuTicks()) };
-  };
-  const { kept } = await measureUndisturbed(1, probe, (p) => p.stolen, (p) => {
+  const { kept } = await measureUndisturbed(1, () => withStolenShare(() => runLoad(load)), (p) => p.stolen, (p) => {
     console.log(`    peak probe set aside, the hypervisor stole ${percent(p.stolen!)} of the CPU: probing again`);
   });
   return kept[0]!.result;
@@ -321,9 +316,7 @@ async function measureRotation(rotation: Rotation, bench: Bench): Promise<void> 
     const measureRound = async (): Promise<RotationRound> => {
       const round: RotationRound = { requestsPerSecond: {}, stolen: null };
       for (const [i, server] of servers.entries()) {
-        const ticksBefore = cpuTicks();
-        const wrk = await load(server, plan.measureSeconds);
-        const stolen = stealShare(ticksBefore, cpuTicks());
+        const { result: wrk, stolen } = await withStolenShare(() => load(server, plan.measureSeconds));
         if (wrk.non2xx > 0) throw new Error(`${specs[i]!.name} answered ${wrk.non2xx} of ${wrk.requests} requests with 4xx/5xx`);
         round.requestsPerSecond[specs[i]!.name] = wrk.requests / wrk.durationSeconds;
         if (stolen !== null) round.stolen = Math.max(round.stolen ?? 0, stolen);

@@ -358,6 +358,13 @@ export function stealShare(before: CpuTicks | null, after: CpuTicks | null): num
   return tickShare('steal', before, after);
 }
 
+/** Runs `work`, and gives with its result the share of the machine's CPU the hypervisor stole meanwhile. */
+export async function withStolenShare<T>(work: () => Promise<T>): Promise<{ result: T; stolen: number | null }> {
+  const before = cpuTicks();
+  const result = await work();
+  return { result, stolen: stealShare(before, cpuTicks()) };
+}
+
 /** Share (0..1) of all CPUs' time spent non-idle over `ms`; null where that cannot be read. */
 export async function cpuBusyShare(ms: number): Promise<number | null> {
   const before = cpuTicks();

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { checkTargets } from '../../bench/goals';
 import { makePlan } from '../../bench/plan';
 import { formatTable, MAX_SET_ASIDE_RUNS, measureUndisturbed, overStealLimit, summarize, type BenchReport, type Run } from '../../bench/report';
-import { cpuTicks, idleShare, stealShare } from '../../bench/targets';
+import { cpuTicks, idleShare, stealShare, withStolenShare } from '../../bench/targets';
 import { benchRun } from '../helpers/bench-run';
 
 function run(machineIdleShare: number | null, machineStealShare: number | null): Run {
@@ -36,6 +36,16 @@ describe('bench CPU idle and stolen shares', () => {
     const idle = idleShare(before, after)!;
     const steal = stealShare(before, after)!;
     assert.ok(idle >= 0 && steal >= 0 && idle + steal < 1, `idle ${idle}, stolen ${steal}`);
+  });
+
+  it('are read around a piece of work, whose result comes back with the share stolen meanwhile', async () => {
+    const { result, stolen } = await withStolenShare(async () => {
+      const spinUntil = Date.now() + 60;
+      while (Date.now() < spinUntil); // at least one tick passes
+      return 'done';
+    });
+    assert.equal(result, 'done');
+    assert.ok(stolen !== null && stolen >= 0 && stolen < 1, `stolen ${stolen}`);
   });
 
   it('report the median of the runs that have them, as percentages in the table', () => {

@@ -35,12 +35,6 @@ const SPILL_BATCH_BYTES = 256 * 1024;
  * idle and the first one queueing (bench/RESULTS.md); 1-event requests never make a batch this big.
  */
 const SPILL_TO_IDLE_BYTES = 64 * 1024;
-/**
- * Once the first worker's slots are full, a batch under this goes to another at once: ~60 1-event
- * requests, the batches of 1-event requests at any rate (the pace seals them), while a batch of two or
- * more 50-event requests stays with the first worker (bench/RESULTS.md, 2026-12-07 eighth).
- */
-const SPREAD_BELOW_BYTES = 16 * 1024;
 /** A batch kept waiting this long by the busy worker goes to another: one worker is not keeping up. */
 const SPILL_AFTER_MS = 2;
 
@@ -65,7 +59,6 @@ export async function startSluice(config: Config, log: Logger, cwd = process.cwd
       primaryTasks: config.pool.max_tasks_per_thread,
       spillBytes: SPILL_BATCH_BYTES,
       spillToIdleBytes: SPILL_TO_IDLE_BYTES,
-      spreadBelowBytes: SPREAD_BELOW_BYTES,
       spillAfterMs: SPILL_AFTER_MS,
     },
     pool,

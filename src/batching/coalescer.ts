@@ -28,12 +28,6 @@ export interface CoalescerOptions {
    * waking an idle worker for than adding to a busy one, where it only makes batches smaller.
    */
   readonly spillToIdleBytes: number;
-  /**
-   * A batch under this many JSON bytes takes a spare slot at once too: it is many small requests, each
-   * holding a client's connection while it waits for the busy worker, and it costs the other worker
-   * little. The batches in between stay with the busy worker, which keeps the peak of large requests.
-   */
-  readonly spreadBelowBytes: number;
   readonly spillAfterMs: number;
 }
 
@@ -67,9 +61,7 @@ interface Batch {
  * Light load stays on one worker's slots (`primaryTasks`): that worker takes its next task without
  * going to sleep, and no other worker has to be woken, which on two cores cost the HTTP thread more
  * than the work it handed over (bench/RESULTS.md). Work that one worker cannot keep up with shows as a
- * big batch or one kept waiting, and those spill over to the other slots. So does a small batch once
- * that worker's slots are full: at 1 event/request it holds a client connection per 250 bytes, and
- * clients with a fixed number of connections wait for a free one behind it (bench/RESULTS.md).
+ * big batch or one kept waiting, and those spill over to the other slots.
  */
 export class Coalescer {
   private open: Batch | null = null;
@@ -135,12 +127,7 @@ export class Coalescer {
   private canStart(batch: Batch): boolean {
     const { primaryTasks, maxRunningTasks, spillAfterMs } = this.options;
     if (this.running < primaryTasks) return true;
-    return this.running < maxRunningTasks && (this.spillsAtOnce(batch) || performance.now() - batch.since >= spillAfterMs);
-  }
-
-  /** Big enough to be worth a second worker, or small enough that its clients should not wait for the first. */
-  private spillsAtOnce(batch: Batch): boolean {
-    return batch.jsonBytes >= this.spillThreshold() || batch.jsonBytes < this.options.spreadBelowBytes;
+    return this.running < maxRunningTasks && (batch.jsonBytes >= this.spillThreshold() || performance.now() - batch.since >= spillAfterMs);
   }
 
   /** Tasks fill the primary worker first (pool.ts), so exactly primaryTasks running means the others idle. */

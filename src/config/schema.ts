@@ -109,11 +109,11 @@ export const configSchema = {
         threads: { anyOf: [{ const: 'auto' }, positiveInt], default: 'auto' },
         max_batch_requests: { ...positiveInt, default: 64 },
         max_batch_bytes: { ...positiveInt, default: 1048576 },
-        // The pace between batches (src/batching/coalescer.ts). 150 rather than DESIGN.md's 500: a shorter
-        // wait leaves more of a client's connections free near the peak (300 beat 500 in 21 of 32 A/B rounds
-        // at 1 event/req, 150 beat 300 in 20 of 24), the 50 events/req peak did not move, and moderate load
-        // may cost more CPU per request (bench/RESULTS.md, 2026-12-07 fourth and eighth).
-        max_batch_delay_us: { ...nonNegativeInt, default: 150 },
+        // The pace between batches (src/batching/coalescer.ts). 300 rather than DESIGN.md's 500: a shorter
+        // wait leaves more of a client's connections free near the peak (lower p99 in 21 of 32 A/B rounds at
+        // 1 event/req), the 50 events/req peak did not move, and moderate load costs ~10 % more CPU per
+        // request (bench/RESULTS.md, 2026-12-07 fourth).
+        max_batch_delay_us: { ...nonNegativeInt, default: 300 },
         max_tasks_per_thread: { ...positiveInt, default: 2 },
         max_worker_heap_mb: { anyOf: [{ type: 'null' }, { type: 'integer', minimum: 16 }], default: null },
         // In the 2-core bench, 3 to 8 all helped at 1 event/req and 10 to 19 did no better (bench/RESULTS.md).

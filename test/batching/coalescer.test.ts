@@ -1,6 +1,6 @@
 // The coalescer (src/batching/coalescer.ts): requests become batches at the end of the event-loop turn
-// (no sooner than max_batch_delay_us after the previous batch) or at a limit; mid-sized batches stay within one worker's task slots, and only a big batch, a
-// small one or one kept waiting spills over to the others. And the piscina load balancer that goes with it (pool.ts).
+// (no sooner than max_batch_delay_us after the previous batch) or at a limit; small batches stay within one worker's task slots, and only a big batch or one kept
+// waiting spills over to the others. And the piscina load balancer that goes with it (pool.ts).
 
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
@@ -40,7 +40,6 @@ const OPTIONS: CoalescerOptions = {
   primaryTasks: 2,
   spillBytes: 1000,
   spillToIdleBytes: 1000,
-  spreadBelowBytes: 50, // so a batch of request()'s 100-byte bodies is mid-sized
   spillAfterMs: 30,
 };
 
@@ -112,14 +111,14 @@ describe('Coalescer', () => {
     assert.deepEqual(runner.tasks, [['r1', 'r2']]);
   });
 
-  it('keeps mid-sized batches within the primary slots, growing the open one meanwhile', async () => {
+  it('keeps small batches within the primary slots, growing the open one meanwhile', async () => {
     const { coalescer, runner, submit } = setUp();
     await fillPrimarySlots(submit);
     submit(3, 4);
     await turnEnd();
     submit(5);
     await turnEnd();
-    assert.deepEqual(runner.tasks, [['r1'], ['r2']], 'two spare slots stay unused for mid-sized, fresh batches');
+    assert.deepEqual(runner.tasks, [['r1'], ['r2']], 'two spare slots stay unused for small, fresh batches');
     assert.equal(coalescer.queuedRequests, 3);
     await pastThePace();
     runner.finish(0);
@@ -165,26 +164,6 @@ describe('Coalescer', () => {
     coalescer.submit(request(5, 600));
     assert.deepEqual(runner.tasks[3], ['r4', 'r5'], 'over spillBytes (1 000)');
     assert.equal(coalescer.runningTasks, 4);
-  });
-
-  it('spreads a batch under spread_below_bytes to a spare slot at the end of its turn', async () => {
-    const { coalescer, runner, submit } = setUp();
-    await fillPrimarySlots(submit);
-    coalescer.submit(request(3, 20));
-    coalescer.submit(request(4, 20));
-    assert.equal(runner.tasks.length, 2, 'sealed at the turn’s end, not per request');
-    await turnEnd();
-    await pastThePace();
-    assert.deepEqual(runner.tasks[2], ['r3', 'r4'], '40 bytes, under spreadBelowBytes (50), with both primary slots busy');
-    coalescer.submit(request(5, 30));
-    coalescer.submit(request(6, 30));
-    await turnEnd();
-    await pastThePace();
-    assert.equal(runner.tasks.length, 3, '60 bytes is mid-sized: it waits for a primary slot');
-    assert.equal(coalescer.queuedRequests, 2);
-    runner.finish(0);
-    runner.finish(1);
-    assert.deepEqual(runner.tasks[3], ['r5', 'r6'], 'the slots counted as primary are free again');
   });
 
   it('counts a compressed body as the JSON it will inflate to', async () => {

@@ -103,7 +103,7 @@ export function baseConfig(dataDir: string): Record<string, unknown> {
       client_ip_field: 'http.client_ip',
     },
     sink: { type: 'file', file: { dir: dataDir, fsync: 'batch' } },
-    pool: { threads: 2, max_batch_requests: 64, max_batch_bytes: 1048576, max_batch_delay_us: 150 },
+    pool: { threads: 2, max_batch_requests: 64, max_batch_bytes: 1048576, max_batch_delay_us: 300 },
     limits: { max_body_bytes: 4194304, max_event_bytes: 1000000, max_inflight_bytes: 268435456 },
     cors: false,
     test_events: [{ $schema: '/test/event/1.0.0', meta: { stream: 'test.event' }, test: 'readiness probe' }],

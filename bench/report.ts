@@ -428,11 +428,10 @@ function formatRotation(report: BenchReport): string[] {
   const rotation = report.rotation;
   if (!rotation) return [];
   const targets = Object.keys(rotation.rounds[0] ?? {});
-  const rounds = rotation.rounds.map((round, i) => `  round ${i + 1}: ${targets.map((t) => `${t} ${whole(round[t]!)}`).join(', ')} requests/s`);
+  const figures = (requestsPerSecond: Record<string, number>): string => `${targets.map((t) => `${t} ${whole(requestsPerSecond[t]!)}`).join(', ')} requests/s`;
+  const rounds = rotation.rounds.map((round, i) => `  round ${i + 1}: ${figures(round)}`);
   const ratios = Object.entries(rotation.medianRatio).map(([target, ratio]) => `${target} ${percent(ratio)}`);
-  const setAside = rotation.setAsideRounds.map(
-    (round) => `  set aside, ${percent(round.stolen ?? 0)} stolen: ${targets.map((t) => `${t} ${whole(round.requestsPerSecond[t]!)}`).join(', ')} requests/s`,
-  );
+  const setAside = rotation.setAsideRounds.map((round) => `  set aside, ${percent(round.stolen ?? 0)} stolen: ${figures(round.requestsPerSecond)}`);
   return ['', `rotation, ${rotation.label} (each round runs them one after the other):`, ...rounds, ...setAside, `  median share of the ${rotation.baseline} over the rounds: ${ratios.join(', ')}`];
 }
 

@@ -2,6 +2,8 @@
 // and the same wrk load: the before/after figure for a change. On these shared machines two runs
 // minutes apart can differ by 1.5×, so a change is judged on the ratio of runs seconds apart, per round,
 // and on the median of those ratios. The order alternates each round, so that drift favours neither.
+// A round during which the hypervisor stole over 5 % of the CPU from either side is set aside and
+// measured again (at most 3 times, as in run.ts): such a round measures the VM's neighbours.
 //
 // Usage: node dist/bench/ab.js --baseline <checkout with dist/ built> [--workload trivial50]
 //          [--connections 100] [--rounds 5] [--seconds 8] [--warmup 3] [--config bench/config/null.yaml]
@@ -22,7 +24,7 @@ import { WORKLOADS, writeBodies, type WorkloadId } from './bodies';
 import { onInterrupt, stopChildrenOnSignal } from './children';
 import { damonReading } from './damon';
 import { startBroker, type LocalBroker } from './kafka';
-import { median, percent, summarizeRotation } from './report';
+import { measureUndisturbed, median, percent, summarizeRotation, worseStolen } from './report';
 import { checkAccepts, freePort, startSluice, stopServer, withStolenShare, type RunningServer } from './targets';
 import { answeredPerSecond, ensureLoadGenerators, loadSettings, runLoad, type LoadResult } from './load';
 
@@ -95,14 +97,46 @@ export function parseOptions(argv: string[]): Options {
 interface Side {
   readonly name: string;
   readonly server: RunningServer;
-  readonly runs: LoadResult[];
-  /** Per measured run, the share of the machine's CPU time the hypervisor took (bench/report.ts). */
-  readonly stolen: Array<number | null>;
-  /** Per measured run, ms per second the kernel's DAMON monitors ran (bench/damon.ts); null without one. */
-  readonly damonMsPerSecond: Array<number | null>;
+}
+
+/** One side's measured run in a round. */
+export interface SideRun {
+  readonly run: LoadResult;
+  /** The share of the machine's CPU time the hypervisor took meanwhile (bench/report.ts); null: unknown. */
+  readonly stolen: number | null;
+  /** ms per second the kernel's DAMON monitors ran (bench/damon.ts); null without one. */
+  readonly damonMsPerSecond: number | null;
+}
+
+export interface Round {
+  /** Side names in the order they were loaded. */
+  readonly order: string[];
+  readonly bySide: Record<string, SideRun>;
+  /** The most stolen in either side's run: a round is as disturbed as its worse run. */
+  readonly stolen: number | null;
 }
 
 const fixed = (n: number, digits = 2): string => n.toFixed(digits);
+
+/** Events/s of 2xx answers in a round, by side name. */
+export function eventsPerSecond(round: Round, eventsPerRequest: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(round.bySide).map(([name, side]) => [name, answeredPerSecond(side.run) * eventsPerRequest]));
+}
+
+/** A round's line of the table main() prints: numbered as measured, set-aside rounds included. */
+export function formatRound(number: number, round: Round, eventsPerRequest: number): string {
+  const mine = round.bySide.this!;
+  const theirs = round.bySide.baseline!;
+  const perSecond = eventsPerSecond(round, eventsPerRequest);
+  const stolenCell = (side: SideRun): string => (side.stolen === null ? '-' : percent(side.stolen));
+  const damonCell = [mine, theirs].map((side) => (side.damonMsPerSecond === null ? '-' : fixed(side.damonMsPerSecond, 1))).join(' / ');
+  return (
+    `${String(number).padStart(5)}  ${round.order.join(' → ').padEnd(15)}  ${Math.round(perSecond.this!).toString().padStart(13)}  ` +
+    `${Math.round(perSecond.baseline!).toString().padStart(17)}  ${fixed(perSecond.this! / perSecond.baseline!).padStart(5)}  ` +
+    `${fixed(mine.run.latencyMs.p99).padStart(8)}  ${fixed(theirs.run.latencyMs.p99).padStart(12)}  ${stolenCell(mine).padStart(11)}  ` +
+    `${stolenCell(theirs).padStart(15)}  ${damonCell.padStart(12)}  ${mine.run.non2xx + theirs.run.non2xx}`
+  );
+}
 
 async function main(): Promise<void> {
   stopChildrenOnSignal();
@@ -123,54 +157,46 @@ async function main(): Promise<void> {
     ];
     for (const { name, root, sideEnv } of sideSettings) {
       const server = await startSluice(root, await freePort(), options.config, { target: name, env: { ...env, ...sideEnv, SLUICE_SINK_FILE_DIR: path.join(scratch, `${name}-sink`) } });
-      sides.push({ name, server, runs: [], stolen: [], damonMsPerSecond: [] });
+      sides.push({ name, server });
       await checkAccepts(server, bodies, 201);
     }
     const load = (side: Side, seconds: number): Promise<LoadResult> => runLoad(loadSettings(side.server.url, bodies, options.connections, seconds, options.rate));
     console.log(`${workload.name}, ${options.connections} connections${options.rate ? `, open loop at ${options.rate} requests/s` : ''}, ${options.config}: warm-up ${options.warmup} s each, ${options.rounds} rounds of ${options.seconds} s, each after ${options.leadIn} s unmeasured`);
     for (const side of sides) await load(side, options.warmup);
     console.log('round  order            events/s this  events/s baseline  ratio  p99 this  p99 baseline  stolen this  stolen baseline  kdamond ms/s  non-2xx');
-    // Events/s of 2xx answers, by side name, per round; ratios and medians as in run.ts's rotation.
-    const rounds: Array<Record<string, number>> = [];
-    const ratios: number[] = [];
-    for (let r = 0; r < options.rounds; r++) {
-      const order = r % 2 === 0 ? sides : [...sides].reverse();
+    let measured = 0;
+    const measureRound = async (): Promise<Round> => {
+      const order = measured++ % 2 === 0 ? sides : [...sides].reverse();
+      const bySide: Record<string, SideRun> = {};
+      let roundStolen: number | null = null;
       for (const side of order) {
         await load(side, options.leadIn);
         // DAMON's work follows the memory a server has touched, and its runs land in the tail (bench/damon.ts).
         const damon = damonReading();
         const { result: run, stolen } = await withStolenShare(() => load(side, options.seconds));
-        side.damonMsPerSecond.push(damon(run.durationSeconds));
-        side.runs.push(run);
-        side.stolen.push(stolen);
+        bySide[side.name] = { run, stolen, damonMsPerSecond: damon(run.durationSeconds) };
+        roundStolen = worseStolen(roundStolen, stolen);
       }
-      const round = Object.fromEntries(sides.map((side) => [side.name, answeredPerSecond(side.runs[r]!) * workload.eventsPerRequest]));
-      rounds.push(round);
-      ratios.push(round.this! / round.baseline!);
-      const [mine, theirs] = sides.map((side) => side.runs[r]!) as [LoadResult, LoadResult];
-      const [mineStolen, theirsStolen] = sides.map((side) => {
-        const stolen = side.stolen[r] ?? null;
-        return stolen === null ? '-' : percent(stolen);
-      }) as [string, string];
-      const damonCell = sides
-        .map((side) => {
-          const ms = side.damonMsPerSecond[r] ?? null;
-          return ms === null ? '-' : fixed(ms, 1);
-        })
-        .join(' / ');
-      console.log(
-        `${String(r + 1).padStart(5)}  ${order.map((s) => s.name).join(' → ').padEnd(15)}  ${Math.round(round.this!).toString().padStart(13)}  ${Math.round(round.baseline!).toString().padStart(17)}  ${fixed(ratios[r]!).padStart(5)}  ${fixed(mine.latencyMs.p99).padStart(8)}  ${fixed(theirs.latencyMs.p99).padStart(12)}  ${mineStolen.padStart(11)}  ${theirsStolen.padStart(15)}  ${damonCell.padStart(12)}  ${mine.non2xx + theirs.non2xx}`,
-      );
-    }
+      const round: Round = { order: order.map((side) => side.name), bySide, stolen: roundStolen };
+      console.log(formatRound(measured, round, workload.eventsPerRequest));
+      return round;
+    };
+    // A round the hypervisor disturbed says nothing about either build: measured again, as in run.ts.
+    const { kept, setAside } = await measureUndisturbed(options.rounds, measureRound, (round) => round.stolen, (round) => {
+      console.log(`    round set aside, the hypervisor stole ${percent(round.stolen!)} of the CPU during one of its runs: measuring it again`);
+    });
+    // Events/s of 2xx answers, by side name, per kept round; ratios and medians as in run.ts's rotation.
+    const rounds = kept.map((round) => eventsPerSecond(round, workload.eventsPerRequest));
+    const ratios = rounds.map((round) => round.this! / round.baseline!);
     const { medianRatio } = summarizeRotation(workload.name, 'baseline', rounds);
-    const [mine, theirs] = sides as [Side, Side];
-    const medianOf = (values: number[]): string => fixed(median(values));
+    const p99Of = (name: string): string => fixed(median(kept.map((round) => round.bySide[name]!.run.latencyMs.p99)));
     console.log(
       `median: events/s ${Math.round(median(rounds.map((round) => round.this!)))} / ${Math.round(median(rounds.map((round) => round.baseline!)))}, ` +
         `ratio ${fixed(medianRatio.this!)} (per round ${ratios.map((ratio) => fixed(ratio)).join(', ')}), ` +
-        `p99 ${medianOf(mine.runs.map((w) => w.latencyMs.p99))} / ${medianOf(theirs.runs.map((w) => w.latencyMs.p99))} ms`,
+        `p99 ${p99Of('this')} / ${p99Of('baseline')} ms` +
+        (setAside.length > 0 ? `; ${setAside.length} round${setAside.length === 1 ? '' : 's'} set aside` : ''),
     );
-    const refused = [...mine.runs, ...theirs.runs].reduce((sum, w) => sum + w.non2xx, 0);
+    const refused = kept.reduce((sum, round) => sum + round.bySide.this!.run.non2xx + round.bySide.baseline!.run.non2xx, 0);
     if (refused > 0) console.log(`${refused} requests were answered 4xx/5xx: the events/s count only 2xx answers`);
   } finally {
     for (const side of sides) await stopServer(side.server);

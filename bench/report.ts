@@ -234,6 +234,11 @@ export function overStealLimit(stolen: number | null): boolean {
   return stolen !== null && stolen > STOLEN_SHARE_LIMIT;
 }
 
+/** The larger of two stolen shares, either possibly unknown (null): what a round of several runs counts as. */
+export function worseStolen(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.max(a, b);
+}
+
 /**
  * `count` results of `measure` (a case's runs, a peak probe, a rotation's rounds), each during which the
  * hypervisor stole over the limit set aside and measured again, up to MAX_SET_ASIDE_RUNS.

@@ -17,7 +17,7 @@ import { damonReading, describeDamon, runningDamonMonitors } from './damon';
 import { checkTargets, P99_TARGET_MS } from './goals';
 import { startBroker, TopicCounter, type LocalBroker } from './kafka';
 import { caseLabel, expectedStatus, KAFKA_CONFIG, makePlan, targetNames, type Case, type Plan, type Rotation, type TargetSpec } from './plan';
-import { commandLine, computeRatios, findClosed, formatTable, kafkaShortfall, measureUndisturbed, percent, summarize, summarizeRotation, writeReport, type BenchReport, type CpuWait, type KafkaDelivery, type RotationRound, type Run } from './report';
+import { commandLine, computeRatios, findClosed, formatTable, kafkaShortfall, measureUndisturbed, percent, summarize, summarizeRotation, worseStolen, writeReport, type BenchReport, type CpuWait, type KafkaDelivery, type RotationRound, type Run } from './report';
 import { checkAccepts, cpuBusyShare, cpuByThread, cpuTicks, freePort, idleShare, metricValue, scrapeMetrics, processUsage, resetPeakRss, sampleSluice, startScriptServer, startSluice, stealShare, stopServer, taskStageMeans, threadCpuSeconds, withStolenShare, type CpuTicks, type ProcessUsage, type RunningServer, type SluiceSample, type ThreadCpu } from './targets';
 import { bucketDelta, quantileBound, shareAbove } from './histogram';
 import { answeredPerSecond, ensureLoadGenerators, loadSettings, runLoad, type LoadResult, type LoadSettings } from './load';
@@ -319,7 +319,7 @@ async function measureRotation(rotation: Rotation, bench: Bench): Promise<void> 
         const { result: wrk, stolen } = await withStolenShare(() => load(server, plan.measureSeconds));
         if (wrk.non2xx > 0) throw new Error(`${specs[i]!.name} answered ${wrk.non2xx} of ${wrk.requests} requests with 4xx/5xx`);
         round.requestsPerSecond[specs[i]!.name] = wrk.requests / wrk.durationSeconds;
-        if (stolen !== null) round.stolen = Math.max(round.stolen ?? 0, stolen);
+        round.stolen = worseStolen(round.stolen, stolen);
       }
       return round;
     };

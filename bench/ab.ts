@@ -112,8 +112,11 @@ export interface Round {
   /** Side names in the order they were loaded. */
   readonly order: string[];
   readonly bySide: Record<string, SideRun>;
-  /** The most stolen in either side's run: a round is as disturbed as its worse run. */
-  readonly stolen: number | null;
+}
+
+/** A round is as disturbed as its worse run: the most the hypervisor stole in either side's. */
+function roundStolen(round: Round): number | null {
+  return Object.values(round.bySide).reduce<number | null>((worst, side) => worseStolen(worst, side.stolen), null);
 }
 
 const fixed = (n: number, digits = 2): string => n.toFixed(digits);
@@ -168,22 +171,20 @@ async function main(): Promise<void> {
     const measureRound = async (): Promise<Round> => {
       const order = measured++ % 2 === 0 ? sides : [...sides].reverse();
       const bySide: Record<string, SideRun> = {};
-      let roundStolen: number | null = null;
       for (const side of order) {
         await load(side, options.leadIn);
         // DAMON's work follows the memory a server has touched, and its runs land in the tail (bench/damon.ts).
         const damon = damonReading();
         const { result: run, stolen } = await withStolenShare(() => load(side, options.seconds));
         bySide[side.name] = { run, stolen, damonMsPerSecond: damon(run.durationSeconds) };
-        roundStolen = worseStolen(roundStolen, stolen);
       }
-      const round: Round = { order: order.map((side) => side.name), bySide, stolen: roundStolen };
+      const round: Round = { order: order.map((side) => side.name), bySide };
       console.log(formatRound(measured, round, workload.eventsPerRequest));
       return round;
     };
     // A round the hypervisor disturbed says nothing about either build: measured again, as in run.ts.
-    const { kept, setAside } = await measureUndisturbed(options.rounds, measureRound, (round) => round.stolen, (round) => {
-      console.log(`    round set aside, the hypervisor stole ${percent(round.stolen!)} of the CPU during one of its runs: measuring it again`);
+    const { kept, setAside } = await measureUndisturbed(options.rounds, measureRound, roundStolen, (round) => {
+      console.log(`    round set aside, the hypervisor stole ${percent(roundStolen(round)!)} of the CPU during one of its runs: measuring it again`);
     });
     // Events/s of 2xx answers, by side name, per kept round; ratios and medians as in run.ts's rotation.
     const rounds = kept.map((round) => eventsPerSecond(round, workload.eventsPerRequest));

@@ -15,6 +15,21 @@ export interface ConfigOverrides {
 const ENV_PREFIX = 'SLUICE_';
 
 /**
+ * The variables Kubernetes (and Docker links) put into every pod for a Service named `sluice` or
+ * `sluice-<anything>`: `SLUICE_SERVICE_HOST`, `SLUICE_SERVICE_PORT_HTTP`, `SLUICE_PORT=tcp://…`,
+ * `SLUICE_INTAKE_PORT_8192_TCP_ADDR`… They name no config key, and refusing them would stop Sluice from
+ * starting next to its own Service. A bare `…_PORT` counts only with its `tcp://` value, so a misspelt
+ * `SLUICE_LISTN_PORT=9000` is still refused; config keys are matched first.
+ */
+const SERVICE_LINK_NAME = /^SLUICE_(?:[A-Z0-9_]+_)?(?:SERVICE_HOST|SERVICE_PORT(?:_[A-Z0-9_]+)?|PORT_\d+_(?:TCP|UDP|SCTP)(?:_(?:PROTO|PORT|ADDR))?)$/;
+const SERVICE_LINK_PORT = /^SLUICE_(?:[A-Z0-9_]+_)?PORT$/;
+const LINK_ADDRESS = /^(?:tcp|udp|sctp):\/\//;
+
+function isServiceLink(name: string, value: string): boolean {
+  return SERVICE_LINK_NAME.test(name) || (SERVICE_LINK_PORT.test(name) && LINK_ADDRESS.test(value));
+}
+
+/**
  * Reads, overrides and validates the configuration once; the result is deeply frozen so nothing on
  * the request path can change it.
  */
@@ -97,7 +112,8 @@ function describeErrors(errors: ErrorObject[]): string {
  * `SLUICE_LISTEN_PORT` sets listen.port and `SLUICE_LIMITS_MAX_BODY_BYTES` limits.max_body_bytes.
  * `SLUICE_KAFKA__<NAME>` sets the librdkafka property NAME with `_` read as `.`
  * (`SLUICE_KAFKA__BOOTSTRAP_SERVERS` → sink.kafka.conf["bootstrap.servers"]). Values are parsed as YAML
- * scalars or flow collections (`9000`, `true`, `[a, b]`).
+ * scalars or flow collections (`9000`, `true`, `[a, b]`). Any other `SLUICE_` name stops the start, unless
+ * it is a Kubernetes service link (isServiceLink).
  */
 function applyEnvOverrides(doc: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
   for (const [name, value] of Object.entries(env)) {
@@ -108,8 +124,8 @@ function applyEnvOverrides(doc: Record<string, unknown>, env: NodeJS.ProcessEnv)
       continue;
     }
     const path = matchSchemaPath(rest, configSchema);
-    if (!path) throw new ConfigError(`environment variable ${name} names no config key`);
-    setPath(doc, path, parseEnvValue(value));
+    if (path) setPath(doc, path, parseEnvValue(value));
+    else if (!isServiceLink(name, value)) throw new ConfigError(`environment variable ${name} names no config key`);
   }
 }
 

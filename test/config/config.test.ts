@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { startSluice, makeTempDir, writeYaml, baseConfig, deepMerge, inheritedEnv, REPO_ROOT } from '../helpers/server';
 import { postEvents } from '../helpers/http';
 import { testEvent, assertProblem } from '../helpers/events';
+import { ConfigError, loadConfig } from '../../src/config/load';
 
 function checkConfig(config: Record<string, unknown>): { status: number | null; output: string } {
   const dir = makeTempDir();
@@ -48,6 +49,33 @@ describe('§3 configuration', () => {
       } finally {
         await s.stop();
       }
+    });
+
+    const configFile = (): string => {
+      const dir = makeTempDir();
+      return writeYaml(path.join(dir, 'sluice.yaml'), baseConfig(path.join(dir, 'events')));
+    };
+
+    it('ignores the service links Kubernetes injects for a Service named sluice or sluice-*', () => {
+      const config = loadConfig(configFile(), {
+        SLUICE_SERVICE_HOST: '10.0.0.7',
+        SLUICE_SERVICE_PORT: '8192',
+        SLUICE_SERVICE_PORT_HTTP: '8192',
+        SLUICE_PORT: 'tcp://10.0.0.7:8192',
+        SLUICE_PORT_8192_TCP: 'tcp://10.0.0.7:8192',
+        SLUICE_PORT_8192_TCP_PROTO: 'tcp',
+        SLUICE_PORT_8192_TCP_PORT: '8192',
+        SLUICE_PORT_8192_TCP_ADDR: '10.0.0.7',
+        SLUICE_CANARY_SERVICE_HOST: '10.0.0.8',
+        SLUICE_CANARY_PORT: 'tcp://10.0.0.8:8192',
+        SLUICE_LISTEN_PORT: '9100',
+      });
+      assert.equal(config.listen.port, 9100);
+    });
+
+    it('still refuses a misspelt key, naming the variable, even when it ends in _PORT', () => {
+      assert.throws(() => loadConfig(configFile(), { SLUICE_LISTN_PORT: '9000' }), (err: Error) => err instanceof ConfigError && /SLUICE_LISTN_PORT names no config key/.test(err.message));
+      assert.throws(() => loadConfig(configFile(), { SLUICE_LIMITS_MAX_BODY_BYTE: '10' }), /SLUICE_LIMITS_MAX_BODY_BYTE/);
     });
   });
 

@@ -2,6 +2,7 @@ import { SchemaCompiler, type CompiledSchema, type SchemaFailure } from '../src/
 import { NegativeCache } from '../src/schemas/negative-cache';
 import type { SchemaRepository } from '../src/schemas/repository';
 import type { SchemaCacheStats } from '../src/batching/wire';
+import { EventKinds } from '../src/outcomes';
 
 export type SchemaEntry = CompiledSchema | SchemaFailure;
 
@@ -88,7 +89,10 @@ export class SchemaCache {
     const entry = load.ok ? await this.compiler.compile(key, load.document) : { ok: false as const, kind: load.kind, message: load.message };
     this.stats.loadSeconds.push((performance.now() - started) / 1000);
     if (entry.ok) this.compiled.set(key, entry);
-    else this.failures.set(key, entry);
+    else {
+      this.failures.set(key, entry);
+      if (entry.kind === EventKinds.SchemaInvalid) this.stats.unusable.push({ key, message: entry.message });
+    }
   }
 }
 
@@ -97,5 +101,5 @@ function isRetryable(entry: SchemaEntry | undefined): boolean {
 }
 
 function emptyStats(): SchemaCacheStats {
-  return { hit: 0, negative: 0, miss: 0, error: 0, loadSeconds: [] };
+  return { hit: 0, negative: 0, miss: 0, error: 0, loadSeconds: [], unusable: [] };
 }

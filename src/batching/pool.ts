@@ -56,6 +56,8 @@ export class WorkerPool implements TaskRunner {
   private readonly headerCount: number;
   private readonly buffers: TaskBuffers;
   private readonly stages: Record<'batching' | 'toWorker' | 'worker' | 'toMain', LocalHistogramChild>;
+  /** Unusable schemas already logged: every worker compiles on its own and retries after the negative cache. */
+  private readonly loggedUnusable = new Set<string>();
 
   constructor(
     config: Config,
@@ -143,6 +145,12 @@ export class WorkerPool implements TaskRunner {
   private recordSchemaCache(stats: SchemaCacheStats): void {
     for (const result of SCHEMA_CACHE_RESULTS) if (stats[result] > 0) this.metrics.schemaCache.inc({ result }, stats[result]);
     for (const seconds of stats.loadSeconds) this.metrics.schemaLoad.observe(seconds);
+    for (const { key, message } of stats.unusable) {
+      if (this.loggedUnusable.has(key)) continue;
+      // Bounded by the repository's size: only schemas that exist can fail to compile.
+      this.loggedUnusable.add(key);
+      this.log.error({ kind: 'schema-unusable', schema: key, detail: message }, 'schema is unusable; its events are refused as invalid (SchemaInvalid)');
+    }
   }
 
   async close(): Promise<void> {

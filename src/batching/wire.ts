@@ -88,6 +88,13 @@ export interface SchemaCacheStats {
   miss: number;
   error: number;
   loadSeconds: number[];
+  /** Schemas found in the repository that failed to compile or the secure-schema check: logged once. */
+  unusable: UnusableSchema[];
+}
+
+export interface UnusableSchema {
+  key: string;
+  message: string;
 }
 
 /** What does not fit in fixed-size numbers: decoded once per task in the main thread. */

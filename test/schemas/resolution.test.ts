@@ -274,6 +274,20 @@ describe('§4 schema resolution', () => {
     it('a schema file that is not valid YAML is invalid, not a server error', async () => {
       await invalidAs({ $schema: '/badyaml/thing/1.0.0', meta: { stream: 'badyaml.thing' } }, null, 'bad YAML');
     });
+
+    it('each unusable schema is logged once at error level, naming it, though it is compiled again after the negative cache', async () => {
+      const broken = { $schema: '/broken/thing/1.0.0', meta: { stream: 'broken.thing' } };
+      await invalidAs(broken, 'SchemaInvalid', 'broken, again');
+      await sleep(NEGATIVE_CACHE_SECONDS * 1000 + 700);
+      await invalidAs(broken, 'SchemaInvalid', 'broken, after the negative cache expired');
+      await invalidAs({ $schema: '/nowhere/thing/1.0.0', meta: { stream: 'test.event' } }, 'SchemaNotFound', 'a client-side miss');
+      await sleep(200); // the result carrying the log's cause has been recorded before the answer; margin for the log write
+      const lines = s.logs.filter((l) => l.kind === 'schema-unusable');
+      const schemas = lines.map((l) => String(l.schema)).sort();
+      assert.deepEqual(schemas, ['badyaml/thing/1.0.0', 'broken/thing/1.0.0', 'insecure/thing/1.0.0']);
+      for (const line of lines) assert.equal(line.level, 50, 'pino error level');
+      assert.match(String(lines.find((l) => l.schema === 'broken/thing/1.0.0')?.detail), /broken\/thing/);
+    });
   });
 
   describe('negative cache', () => {

@@ -41,6 +41,8 @@ export class Metrics {
 
   readonly eventBytes = counter(this.registry, 'sluice_event_bytes_total', 'Serialized bytes of events handed to the sink, by stream.', ['stream']);
 
+  readonly hastyRefused = counter(this.registry, 'sluice_hasty_refused_requests_total', 'Hasty requests answered 202 whose body was then refused whole (malformed JSON, too large once inflated…), by error_type. No event of theirs is counted in sluice_events_total.', ['error_type']);
+
   readonly validationErrors = counter(this.registry, 'sluice_validation_errors_total', 'Events refused or failed in the workers, by stream, schema (repository key; other when unknown) and error_type.', ['stream', 'schema_uri', 'error_type']);
 
   readonly batchRequests = histogram(this.registry, 'sluice_batch_size_requests', 'Requests carried by one worker task.', [1, 2, 4, 8, 16, 32, 64, 128, 256]);
@@ -66,7 +68,7 @@ export class Metrics {
 
   readonly cpuWait = new SampledCounter(this.registry, 'sluice_cpu_wait_seconds_total', "Seconds Sluice's threads were ready to run but waited for a CPU (Linux schedstat), by thread: main (HTTP, hand-off, answers), librdkafka, other (validation workers, libuv, V8). When it climbs with the latency tail, the machine is short of cores.", 'thread');
 
-  readonly errorEvents = counter(this.registry, 'sluice_error_events_total', 'Error events (DESIGN.md §6) by result: produced or failed.', ['result']);
+  readonly errorEvents = counter(this.registry, 'sluice_error_events_total', 'Error events (DESIGN.md §6) by result: produced, failed (the sink did not persist it) or dropped (never made: the /error/1.0.0 schema was unusable, logged as schema-unusable, or the error event did not pass it).', ['result']);
 
   readonly schemaCache = counter(this.registry, 'sluice_schema_cache_total', 'Schema lookups in the workers: hit (compiled), negative (a remembered failure or refused URI), miss (loaded), error (the load failed retryably: repository unreachable).', ['result']);
 

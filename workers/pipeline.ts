@@ -228,7 +228,10 @@ export class Pipeline {
   private errorEvent(kind: EventKind, message: string, received: string, uri: string | null, stream: string | null, request: RequestContext, position: number, out: ResultBuilder): void {
     if (this.errorTopic === null) return;
     const schema = this.schemas.get(ERROR_SCHEMA_URI);
-    if (!schema?.ok) return;
+    if (!schema?.ok) {
+      out.errorEventDropped();
+      return;
+    }
     const now = new Date().toISOString();
     const errorEvent = {
       $schema: ERROR_SCHEMA_URI,
@@ -241,7 +244,10 @@ export class Pipeline {
       errored_schema_uri: uri ?? UNKNOWN,
       errored_stream_name: stream ?? UNKNOWN,
     };
-    if (!schema.validate(errorEvent)) return;
+    if (!schema.validate(errorEvent)) {
+      out.errorEventDropped();
+      return;
+    }
     out.message(request.index, position, this.errorTopic, JSON.stringify(errorEvent), null, Date.parse(now), MESSAGE_ERROR_EVENT, this.config.error_stream!);
   }
 

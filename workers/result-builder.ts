@@ -25,6 +25,7 @@ export class ResultBuilder {
   private readonly invalidItems: (string[] | undefined)[];
   private readonly errorItems: (string[] | undefined)[];
   private readonly counts = new Map<string, StreamCount>();
+  private droppedErrorEvents = 0;
 
   /**
    * `payload`: where message texts are encoded; a worker passes the one it reuses for every task.
@@ -81,6 +82,10 @@ export class ResultBuilder {
     bySchema[errorType] = (bySchema[errorType] ?? 0) + 1;
   }
 
+  errorEventDropped(): void {
+    this.droppedErrorEvents++;
+  }
+
   private count(stream: string): StreamCount {
     let count = this.counts.get(stream);
     if (!count) {
@@ -109,7 +114,8 @@ export class ResultBuilder {
       requests: this.requests,
       timestamps: this.timestamps,
       payload: this.payload.contents(),
-      side: { names: [...this.nameIndex.keys()], details, counts: [...this.counts.values()], schemaCache },
+      // undefined is left out of the JSON: a task with nothing dropped carries nothing for it.
+      side: { names: [...this.nameIndex.keys()], details, counts: [...this.counts.values()], schemaCache, droppedErrorEvents: this.droppedErrorEvents || undefined },
       startedAt: this.startedAt,
     }, reuse);
   }

@@ -130,6 +130,7 @@ export class WorkerPool implements TaskRunner {
       }
     }
     this.metrics.batchEvents.observe(events);
+    if (result.side.droppedErrorEvents) this.metrics.errorEvents.inc({ result: 'dropped' }, result.side.droppedErrorEvents);
     if (result.side.schemaCache) this.recordSchemaCache(result.side.schemaCache);
   }
 

@@ -108,6 +108,8 @@ export interface ResultSide {
   details: Record<number, string>;
   counts: StreamCount[];
   schemaCache?: SchemaCacheStats;
+  /** Error events not produced: the error schema was unusable, or the error event failed it. */
+  droppedErrorEvents?: number;
 }
 
 /** What the main thread knows of each request it puts in a task. */

@@ -220,6 +220,7 @@ export class IntakeHandler {
   finish(exchange: Exchange, outcome: RequestOutcome): void {
     this.settle(exchange);
     this.warnIfUnseen(exchange, outcome);
+    if (exchange.hasty && outcome.problem !== null) this.deps.metrics.hastyRefused.inc({ error_type: outcome.problem.errorType });
     if (exchange.hasty || exchange.aborted) return;
     this.reply(exchange.res, exchange.meta, outcomeReply(outcome, this.deps.sink, this.deps.config.limits.max_body_bytes), exchange, true);
   }

@@ -6,9 +6,9 @@ import { describe, it, before, after } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { useSluice, type Sluice } from '../helpers/server';
+import { makeTempDir, sleep, startSluice, useSluice, writeYaml, type Sluice } from '../helpers/server';
 import { postEvents, rawHead, request } from '../helpers/http';
-import { testEvent } from '../helpers/events';
+import { invalidTestEvent, testEvent } from '../helpers/events';
 import { scrape, type Scrape } from '../helpers/metrics';
 import { MIX_EVENTS, parseLabels, sendMix, settledScrape, startWithBrokenStream } from '../helpers/request-mix';
 
@@ -49,6 +49,7 @@ describe('§8 metrics after a known mix of requests', () => {
       sluice_sink_errors_total: 'counter',
       sluice_inflight_bytes: 'gauge',
       sluice_schema_cache_total: 'counter',
+      sluice_hasty_refused_requests_total: 'counter',
       sluice_cpu_wait_seconds_total: 'counter',
       sluice_process_cpu_seconds_total: 'counter',
       sluice_nodejs_eventloop_lag_seconds: 'gauge',
@@ -142,6 +143,68 @@ describe('§8 metrics after a known mix of requests', () => {
     assert.equal(after.value('sluice_http_requests_total', { route: '/v1/_test/events', status: '201' }), 1);
     assert.equal(after.value('sluice_http_request_duration_seconds_count', { route: '/v1/_test/events', mode: 'guaranteed' }), 1);
     assert.equal(after.value('sluice_http_requests_total', { route: '/v1/events', status: '201' }), before.value('sluice_http_requests_total', { route: '/v1/events', status: '201' }));
+  });
+});
+
+describe('§8 sluice_hasty_refused_requests_total: hasty bodies refused whole after their 202', () => {
+  const s = useSluice();
+
+  it('counts each such request once by error_type; a hasty request with events counts none', async () => {
+    for (const body of ['{"broken', '[]', '[]']) assert.equal((await postEvents(s.url, body, { query: 'hasty=true' })).status, 202);
+    assert.equal((await postEvents(s.url, [testEvent()], { query: 'hasty=true' })).status, 202);
+    const deadline = Date.now() + 5000;
+    let m = await scrape(s.url);
+    while (m.value('sluice_events_total', { stream: 'test.event', outcome: 'success' }) < 1 || m.value('sluice_hasty_refused_requests_total', { error_type: 'EmptyBody' }) < 2) {
+      assert.ok(Date.now() < deadline, `not counted in time:\n${m.labelSets('sluice_hasty_refused_requests_total').join('\n')}`);
+      await sleep(50);
+      m = await scrape(s.url);
+    }
+    assert.equal(m.value('sluice_hasty_refused_requests_total', { error_type: 'MalformedBody' }), 1);
+    assert.equal(m.value('sluice_hasty_refused_requests_total', { error_type: 'EmptyBody' }), 2);
+    assert.equal(m.labelSets('sluice_hasty_refused_requests_total').length, 2);
+  });
+});
+
+describe('§6 sluice_error_events_total{result="dropped"}: error events that could not be made', () => {
+  /** A Sluice whose /error/1.0.0 is the given schema, shadowing the bundled one. */
+  async function withErrorSchema(schema: Record<string, unknown>): Promise<Sluice> {
+    const base = makeTempDir('sluice-error-schema-');
+    writeYaml(path.join(base, 'error/1.0.0.yaml'), schema);
+    return startSluice({ config: { schemas: { base_uris: [`file:${base}/`, 'file:schemas/'] } } });
+  }
+
+  async function droppedAfterOneInvalid(s: Sluice): Promise<Scrape> {
+    assert.equal((await postEvents(s.url, [invalidTestEvent()])).status, 400);
+    const deadline = Date.now() + 5000;
+    let m = await scrape(s.url);
+    while (m.value('sluice_error_events_total', { result: 'dropped' }) < 1 && Date.now() < deadline) {
+      await sleep(50);
+      m = await scrape(s.url);
+    }
+    return m;
+  }
+
+  it('counts one per invalid event when the error schema does not compile, and logs the schema once', async () => {
+    const s = await withErrorSchema({ title: 'error', $id: '/error/1.0.0', type: 'object', properties: { dt: { type: 'nonsense' } } });
+    try {
+      const m = await droppedAfterOneInvalid(s);
+      assert.equal(m.value('sluice_error_events_total', { result: 'dropped' }), 1);
+      assert.equal(m.value('sluice_error_events_total', { result: 'produced' }), 0);
+      assert.deepEqual(s.logs.filter((l) => l.kind === 'schema-unusable').map((l) => l.schema), ['error/1.0.0']);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('counts one per invalid event when the error event fails the error schema', async () => {
+    const s = await withErrorSchema({ title: 'error', $id: '/error/1.0.0', type: 'object', required: ['a_field_sluice_never_sets'] });
+    try {
+      const m = await droppedAfterOneInvalid(s);
+      assert.equal(m.value('sluice_error_events_total', { result: 'dropped' }), 1);
+      assert.equal(m.value('sluice_error_events_total', { result: 'produced' }), 0);
+    } finally {
+      await s.stop();
+    }
   });
 });
 

@@ -3,6 +3,7 @@ import { after, before } from 'node:test';
  * Starts a real Sluice process (`node dist/src/cli.js serve`) on a free port with a temporary config
  * and a temporary file-sink directory. Tests talk to it over real HTTP and read what the file sink wrote.
  */
+import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -252,6 +253,18 @@ export async function readJsonl(file: string, tolerateUnfinishedTail = false): P
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `probe` until it returns a truthy value; fails with `what` after the timeout. */
+export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T> | T, intervalMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T;
+  for (;;) {
+    last = await probe();
+    if (last) return last;
+    if (Date.now() >= deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
+    await sleep(intervalMs);
+  }
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * DESIGN.md §2.1 and §9: limits and bad input, each rule against a real server.
  * max_body_bytes is lowered to 256 KiB and max_event_bytes to 64 KiB so the limits are cheap to hit.
- * Not covered here: slowloris timeouts (the timeout is long by design) and 10 000 connections (bench).
+ * Not covered here: slowloris timeouts (the timeout is long by design; test/http/slow-clients.test.ts) and
+ * 10 000 connections (test/http/many-connections.test.ts).
  */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';

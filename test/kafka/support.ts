@@ -4,15 +4,17 @@ import { after, before } from 'node:test';
  * kafka sink and its own uniquely named streams/topics, a load generator that records every request's
  * fate, and the checks that tie HTTP answers to what the topic holds.
  */
-import * as assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { AdminClient, Producer, type ProducerGlobalConfig } from 'node-rdkafka';
 import { startKafka, stopKafka } from '../helpers/kafka';
 import { postEvents, request, type Resp } from '../helpers/http';
-import { deepMerge, startSluice, writeYaml, makeTempDir, sleep, type Json, type Sluice } from '../helpers/server';
+import { deepMerge, startSluice, writeYaml, makeTempDir, sleep, waitFor, type Json, type Sluice } from '../helpers/server';
 import { jsonValues, readAll, type KafkaRecord } from '../helpers/kafka-consumer';
 import { stopPollingThenDisconnect } from '../../src/sinks/kafka-sink';
+
+/** Re-exported: the Kafka and EventStreams tests take it from here with the rest of their support. */
+export { waitFor };
 
 /**
  * The broker's bootstrap address. `npm test` exports SLUICE_TEST_KAFKA; when a file runs on its own
@@ -154,17 +156,6 @@ export async function readyz(url: string): Promise<{ status: number; body: Json;
   }
 }
 
-/** Polls `probe` until it returns a truthy value; fails with `what` after the timeout. */
-export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T> | T, intervalMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T;
-  for (;;) {
-    last = await probe();
-    if (last) return last;
-    if (Date.now() >= deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
-    await sleep(intervalMs);
-  }
-}
 
 /** Waits for /readyz to answer `status`; returns the answer. */
 export async function waitForReady(url: string, status: 200 | 503, timeoutMs: number): Promise<{ status: number; body: Json; text: string }> {

@@ -1,6 +1,7 @@
 /**
  * DESIGN.md §9: slow clients (slowloris, stalled uploads) are cut off, and clients that abort mid-body
- * leak nothing — the in-flight gauges come back to zero.
+ * leak nothing — the in-flight gauges come back to zero. Bodies have limits.body_timeout_s; headers
+ * have uWS's own deadline (10 s; a byte every 2 s does not reset it, measured 2026-12-08).
  */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -47,6 +48,27 @@ describe('§9 slow and aborting clients', () => {
     const r = await rawHttp(s.port, [head('POST', '/v1/events', { 'Content-Type': 'application/json', 'Content-Length': 1000 }), ...drip], 10_000);
     assert.equal(r.status, 408, JSON.stringify(r));
     assert.ok(Date.now() - started < BODY_TIMEOUT_S * 1000 + 3000);
+    await settlesToZero(s, 'sluice_inflight_requests');
+  });
+
+  it('a slowloris dripping its headers is closed at uWS\'s 10 s header deadline, though every byte comes in time', { timeout: 30_000 }, async () => {
+    const socket = net.connect({ host: '127.0.0.1', port: s.port });
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    const started = Date.now();
+    let answered = '';
+    socket.on('data', (chunk: Buffer) => (answered += chunk.toString('latin1')));
+    const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now() - started)));
+    socket.write('POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
+    const drip = setInterval(() => socket.write('a'), 500);
+    try {
+      const elapsed = await Promise.race([closed, sleep(20_000).then(() => -1)]);
+      assert.notEqual(elapsed, -1, 'still open after 20 s');
+      assert.ok(elapsed >= 9_000 && elapsed < 15_000, `closed after ${elapsed} ms`);
+      assert.equal(answered, '', 'closed, not answered: there is no request to answer');
+    } finally {
+      clearInterval(drip);
+      socket.destroy();
+    }
     await settlesToZero(s, 'sluice_inflight_requests');
   });
 

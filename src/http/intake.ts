@@ -171,8 +171,12 @@ export class IntakeHandler {
       return problemReply(RequestKinds.UnsupportedEncoding, `content encoding ${JSON.stringify(encoding)} is not supported; use gzip, deflate or none`);
     }
     if (declaredLength > config.limits.max_body_bytes) return this.tooLarge();
-    const sinkDown = sink.unavailableReason();
-    if (sinkDown !== null) return problemReply(RequestKinds.NotReady, `sink unavailable: ${sinkDown}`, undefined, { 'Retry-After': RETRY_AFTER_SECONDS });
+    const unavailable = sink.unavailable();
+    if (unavailable !== null) {
+      // DESIGN.md §2.3: a full queue is overload, like too many bytes in flight; a sink that is down is not ready.
+      const kind = unavailable.full ? RequestKinds.Overloaded : RequestKinds.NotReady;
+      return problemReply(kind, `sink unavailable: ${unavailable.reason}`, undefined, { 'Retry-After': RETRY_AFTER_SECONDS });
+    }
     return null;
   }
 
@@ -334,7 +338,7 @@ function outcomeReply(outcome: RequestOutcome, sink: Sink, maxBodyBytes: number)
   if (success === 0 && error === 0) return { status: 400, reason, contentType: 'application/json', body: `{"invalid":[${invalidItems}]}` };
   const body = `{"invalid":[${invalidItems}],"error":[${errorItems}]}`;
   if (success > 0) return { status: 207, reason, contentType: 'application/json', body };
-  const sinkDown = sink.unavailableReason() !== null;
+  const sinkDown = sink.unavailable() !== null;
   return sinkDown
     ? { status: 503, reason, contentType: 'application/json', body, headers: { 'Retry-After': RETRY_AFTER_SECONDS } }
     : { status: 500, reason, contentType: 'application/json', body };

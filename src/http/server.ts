@@ -93,8 +93,8 @@ export class HttpServer {
 
   private readiness(): Reply {
     if (this.deps.lifecycle.draining) return problemReply(RequestKinds.ShuttingDown, 'shutting down');
-    const sinkDown = this.deps.sink.unavailableReason();
-    if (sinkDown !== null) return problemReply(RequestKinds.NotReady, `sink ${this.deps.sink.type} unavailable: ${sinkDown}`);
+    const unavailable = this.deps.sink.unavailable();
+    if (unavailable !== null) return problemReply(RequestKinds.NotReady, `sink ${this.deps.sink.type} unavailable: ${unavailable.reason}`);
     return jsonReply(200, { status: 'ready', sink: this.deps.sink.type });
   }
 

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import type { MessageBatch, Sink, SinkFailure } from './types';
+import type { MessageBatch, Sink, SinkFailure, SinkUnavailable } from './types';
 
 const NEWLINE = Buffer.from('\n');
 
@@ -46,7 +46,7 @@ export class FileSink implements Sink {
   }
 
   /** A failed write fails its own messages (500/207) but never refuses other topics' requests. */
-  unavailableReason(): string | null {
+  unavailable(): SinkUnavailable | null {
     return null;
   }
 

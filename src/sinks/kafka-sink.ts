@@ -5,7 +5,7 @@ import { BATCHED_DELIVERY_REPORTS, onDeliveryReports } from './kafka-delivery-re
 import { Backlog, DeliveryLedger } from './kafka-ledger';
 import { produceRun } from './kafka-produce-spans';
 import type { KafkaStats } from './kafka-stats';
-import type { MessageBatch, Sink, SinkFailure } from './types';
+import type { MessageBatch, Sink, SinkFailure, SinkUnavailable } from './types';
 
 type Mode = 'guaranteed' | 'hasty';
 
@@ -193,10 +193,10 @@ export class KafkaSink implements Sink {
     }
   }
 
-  unavailableReason(): string | null {
-    if (this.down !== null) return this.down;
+  unavailable(): SinkUnavailable | null {
+    if (this.down !== null) return { reason: this.down, full: false };
     const waiting = this.producers.guaranteed.backlog.size + this.producers.hasty.backlog.size;
-    return waiting > 0 ? `producer queue full (${waiting} messages waiting for room)` : null;
+    return waiting > 0 ? { reason: `producer queue full (${waiting} messages waiting for room)`, full: true } : null;
   }
 
   async close(timeoutMs: number): Promise<void> {

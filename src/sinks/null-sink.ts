@@ -1,4 +1,4 @@
-import type { MessageBatch, Sink } from './types';
+import type { MessageBatch, Sink, SinkUnavailable } from './types';
 
 /** Discards every message as delivered: measures everything but the sink. Benchmarks only. */
 export class NullSink implements Sink {
@@ -8,7 +8,7 @@ export class NullSink implements Sink {
     for (let i = 0; i < batch.size; i++) batch.settle(i, null);
   }
 
-  unavailableReason(): string | null {
+  unavailable(): SinkUnavailable | null {
     return null;
   }
 

@@ -35,11 +35,17 @@ export interface SinkFailure {
   readonly message: string;
 }
 
+export interface SinkUnavailable {
+  readonly reason: string;
+  /** Up but full (librdkafka's queue): new requests are refused as overloaded, not as not ready. */
+  readonly full: boolean;
+}
+
 export interface Sink {
   readonly type: 'file' | 'kafka' | 'null';
   send(batch: MessageBatch): void;
-  /** null while the sink can take messages; otherwise the reason, for /readyz and fast 503s. */
-  unavailableReason(): string | null;
+  /** null while the sink can take messages; otherwise why not, for /readyz and fast 503s. */
+  unavailable(): SinkUnavailable | null;
   /** Flushes what was accepted (bounded by timeoutMs) and releases resources. */
   close(timeoutMs: number): Promise<void>;
 }

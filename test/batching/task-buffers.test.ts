@@ -6,7 +6,7 @@ import { encodeTask, MESSAGE_EVENT, Task, taskContentBytes, TaskResult, type Tas
 import { Metrics } from '../../src/metrics';
 import { TaskDelivery } from '../../src/sinks/delivery';
 import { NullSink } from '../../src/sinks/null-sink';
-import type { MessageBatch, Sink } from '../../src/sinks/types';
+import type { MessageBatch, Sink, SinkUnavailable } from '../../src/sinks/types';
 import { ResultBuilder } from '../../workers/result-builder';
 
 function inputs(count: number, bodyBytes: number): TaskInput[] {
@@ -47,7 +47,7 @@ class Completion implements IntakeRequest {
 class SilentSink implements Sink {
   readonly type = 'null' as const;
   send(_batch: MessageBatch): void {}
-  unavailableReason(): string | null {
+  unavailable(): SinkUnavailable | null {
     return null;
   }
   async close(): Promise<void> {}

@@ -35,7 +35,7 @@ describe("kafka: librdkafka's queue full", { timeout: 60_000 }, () => {
     const full = await waitForReady(k.url, 503, 5_000);
     assert.match(String(full.body.detail), /producer queue full/);
     const refused = await postEvents(k.url, [markedEvent(k.plain, `${run}-refused`)]);
-    const problem = assertProblem(refused, 503, 'NotReady');
+    const problem = assertProblem(refused, 503, 'Overloaded');
     assert.match(problem.detail, /producer queue full/);
     assert.equal(refused.headers['retry-after'], '1');
     // Filtered by the run's marker: the topic may also hold the readiness probe's event.

@@ -25,7 +25,7 @@ describe('kafka sink: close', { timeout: 60_000 }, () => {
     const dir = makeTempDir('sluice-kafka-close-');
     const file = writeYaml(path.join(dir, 'sluice.yaml'), deepMerge(baseConfig(dir), { sink: { type: 'kafka', kafka: { conf: { 'bootstrap.servers': kafka.bootstrap } } } }));
     const sink = new KafkaSink(loadConfig(file, {}), createLogger('silent'), new KafkaStats(new Metrics()));
-    await waitFor('the sink to connect', 20_000, () => sink.unavailableReason() === null);
+    await waitFor('the sink to connect', 20_000, () => sink.unavailable() === null);
 
     const disconnect = Producer.prototype.disconnect;
     const pollingAtDisconnect: boolean[] = [];

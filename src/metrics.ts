@@ -68,7 +68,7 @@ export class Metrics {
 
   readonly cpuWait = new SampledCounter(this.registry, 'sluice_cpu_wait_seconds_total', "Seconds Sluice's threads were ready to run but waited for a CPU (Linux schedstat), by thread: main (HTTP, hand-off, answers), librdkafka, other (validation workers, libuv, V8). When it climbs with the latency tail, the machine is short of cores.", 'thread');
 
-  readonly errorEvents = counter(this.registry, 'sluice_error_events_total', 'Error events (DESIGN.md §6) by result: produced, failed (the sink did not persist it) or dropped (never made: the /error/1.0.0 schema was unusable, logged as schema-unusable, or the error event did not pass it).', ['result']);
+  readonly errorEvents = counter(this.registry, 'sluice_error_events_total', 'Error events (DESIGN.md §6) by result: produced, failed (the sink did not persist it) or dropped (never made: the /error/1.0.0 schema could not be loaded or used, or the error event did not pass it).', ['result']);
 
   readonly schemaCache = counter(this.registry, 'sluice_schema_cache_total', 'Schema lookups in the workers: hit (compiled), negative (a remembered failure or refused URI), miss (loaded), error (the load failed retryably: repository unreachable).', ['result']);
 

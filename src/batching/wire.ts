@@ -88,7 +88,7 @@ export interface SchemaCacheStats {
   miss: number;
   error: number;
   loadSeconds: number[];
-  /** Schemas found in the repository that failed to compile or the secure-schema check: logged once. */
+  /** Schemas in the repository that cannot be used (do not parse or compile, fail the secure-schema check): logged once. */
   unusable: UnusableSchema[];
 }
 
@@ -108,7 +108,7 @@ export interface ResultSide {
   details: Record<number, string>;
   counts: StreamCount[];
   schemaCache?: SchemaCacheStats;
-  /** Error events not produced: the error schema was unusable, or the error event failed it. */
+  /** Error events never made: the error schema could not be loaded or used, or the error event failed it. */
   droppedErrorEvents?: number;
 }
 

@@ -156,7 +156,6 @@ export async function readyz(url: string): Promise<{ status: number; body: Json;
   }
 }
 
-
 /** Waits for /readyz to answer `status`; returns the answer. */
 export async function waitForReady(url: string, status: 200 | 503, timeoutMs: number): Promise<{ status: number; body: Json; text: string }> {
   const r = await waitFor(`/readyz ${status}`, timeoutMs, async () => {

@@ -6,7 +6,7 @@ import { describe, it, before, after } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { makeTempDir, sleep, startSluice, useSluice, writeYaml, type Sluice } from '../helpers/server';
+import { makeTempDir, sleep, startSluice, useSluice, waitFor, writeYaml, type Sluice } from '../helpers/server';
 import { postEvents, rawHead, request } from '../helpers/http';
 import { invalidTestEvent, testEvent } from '../helpers/events';
 import { scrape, type Scrape } from '../helpers/metrics';
@@ -190,6 +190,7 @@ describe('§6 sluice_error_events_total{result="dropped"}: error events that cou
       const m = await droppedAfterOneInvalid(s);
       assert.equal(m.value('sluice_error_events_total', { result: 'dropped' }), 1);
       assert.equal(m.value('sluice_error_events_total', { result: 'produced' }), 0);
+      await waitFor('the schema-unusable log line', 5000, () => s.logs.some((l) => l.kind === 'schema-unusable'));
       assert.deepEqual(s.logs.filter((l) => l.kind === 'schema-unusable').map((l) => l.schema), ['error/1.0.0']);
     } finally {
       await s.stop();

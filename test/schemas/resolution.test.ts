@@ -10,7 +10,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { parse } from 'yaml';
-import { startSluice, makeTempDir, writeYaml, sleep, REPO_ROOT, type Sluice, type Json } from '../helpers/server';
+import { startSluice, makeTempDir, writeYaml, sleep, waitFor, REPO_ROOT, type Sluice, type Json } from '../helpers/server';
 import { postEvents } from '../helpers/http';
 import { assertInvalidStatus, eventsBody, testEvent } from '../helpers/events';
 
@@ -281,7 +281,10 @@ describe('§4 schema resolution', () => {
       await sleep(NEGATIVE_CACHE_SECONDS * 1000 + 700);
       await invalidAs(broken, 'SchemaInvalid', 'broken, after the negative cache expired');
       await invalidAs({ $schema: '/nowhere/thing/1.0.0', meta: { stream: 'test.event' } }, 'SchemaNotFound', 'a client-side miss');
-      await sleep(200); // the result carrying the log's cause has been recorded before the answer; margin for the log write
+      // Logged before the answers were written, but read from the process's stdout after them: a second
+      // line for broken/thing, if deduplication failed, would come with the answer above, so give it time.
+      await waitFor('three schema-unusable lines', 5000, () => s.logs.filter((l) => l.kind === 'schema-unusable').length >= 3);
+      await sleep(300);
       const lines = s.logs.filter((l) => l.kind === 'schema-unusable');
       const schemas = lines.map((l) => String(l.schema)).sort();
       assert.deepEqual(schemas, ['badyaml/thing/1.0.0', 'broken/thing/1.0.0', 'insecure/thing/1.0.0']);

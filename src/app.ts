@@ -43,6 +43,8 @@ export async function startSluice(config: Config, log: Logger, cwd = process.cwd
   log.info({ config: redactedConfig(config) }, 'effective config');
   const metrics = new Metrics();
   const primaryStreams = streamConfigLocation(config.streams, 'config', cwd);
+  // Allowed (DESIGN.md §5 step 2), but it is the built-in default, so a short config gets it unasked.
+  if (primaryStreams === null) log.warn({ kind: 'no-stream-config' }, 'streams.config is not set: every stream is accepted, with any schema');
   const streamConfig = primaryStreams === null ? null : await StreamConfigRefresher.start(config, primaryStreams, streamConfigLocation(config.streams, 'fallback', cwd), log, metrics);
   const streams = streamConfig?.table ?? null;
   // Workers read http(s) schema bases through this, so all of them share one fetch per schema.

@@ -55,6 +55,23 @@ describe('§8 start-up line: the effective config, secrets redacted', () => {
     const everything = JSON.stringify(s.logs) + s.stderr();
     for (const secret of SECRETS) assert.ok(!everything.includes(secret), secret);
   });
+
+  it('does not warn of a missing stream config when one is set', () => {
+    assert.ok(s.logs.some((l) => l.msg === 'listening'));
+    assert.ok(!s.logs.some((l) => l.kind === 'no-stream-config'));
+  });
+});
+
+describe('§8 start-up warning: no streams.config, so any stream takes any schema', () => {
+  const s = useSluice({ config: { streams: { config: undefined } } });
+
+  it('warns once, before "listening", and then accepts a stream no config names', async () => {
+    const lines = s.logs.filter((l) => l.kind === 'no-stream-config');
+    assert.equal(lines.length, 1);
+    assert.equal(lines[0].level, 40, 'pino warn level');
+    assert.ok(s.logs.indexOf(lines[0]) < s.logs.findIndex((l) => l.msg === 'listening'));
+    assert.equal((await postEvents(s.url, [testEvent({}, { stream: 'a.stream.no.config.names' })])).status, 201);
+  });
 });
 
 describe('§8 SIGUSR2 re-reads log.level from the config file', () => {

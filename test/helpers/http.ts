@@ -231,6 +231,24 @@ export function rawHttpSequence(port: number, requests: Array<string | Buffer>, 
   });
 }
 
+/**
+ * Writes `request` on a connection that is already open and resolves with its complete response; rejects
+ * when the server ends or resets the connection first.
+ */
+export function exchangeOn(socket: net.Socket, request: string | Buffer): Promise<{ status?: number; headers: Record<string, string>; body: string }> {
+  return new Promise((resolve, reject) => {
+    let buf = Buffer.alloc(0);
+    socket.once('error', reject);
+    socket.once('end', () => reject(new Error(`connection ended by the server after ${buf.length} bytes: ${buf.toString('latin1').slice(0, 200)}`)));
+    socket.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      const r = parse(buf, false);
+      if (r.complete) resolve({ status: r.status, headers: r.headers, body: r.body });
+    });
+    socket.write(request);
+  });
+}
+
 /** A connection that sent a request head and part of its body, and waits; `answered` resolves with the status. */
 export interface PartUpload {
   socket: net.Socket;

@@ -1,5 +1,6 @@
 /** Reads samples from a running Sluice's /metrics. */
 import { request } from './http';
+import { waitFor } from './server';
 
 /** One scrape: the exposition text, with lookups by sample. */
 export class Scrape {
@@ -33,4 +34,13 @@ export async function scrape(baseUrl: string): Promise<Scrape> {
 
 export async function metricValue(baseUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
   return (await scrape(baseUrl)).value(name, labels);
+}
+
+/** Scrapes until `done` holds for a scrape (outcomes counted after the answer land a little later); fails after 5 s. */
+export async function scrapeUntil(url: string, what: string, done: (m: Scrape) => boolean): Promise<Scrape> {
+  const settled = await waitFor(what, 5000, async () => {
+    const m = await scrape(url);
+    return done(m) ? m : null;
+  });
+  return settled!;
 }

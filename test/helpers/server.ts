@@ -255,6 +255,12 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** A process's resident memory now (VmRSS) or its peak so far (VmHWM), in bytes (Linux /proc). */
+export function memoryBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+}
+
 /** Polls `probe` until it returns a truthy value; fails with `what` after the timeout. */
 export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T> | T, intervalMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;

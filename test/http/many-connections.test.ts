@@ -9,8 +9,8 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import { useSluice, waitFor } from '../helpers/server';
-import { postEvents } from '../helpers/http';
+import { memoryBytes, useSluice, waitFor } from '../helpers/server';
+import { exchangeOn, head, postEvents } from '../helpers/http';
 import { testEvent } from '../helpers/events';
 
 const CONNECTIONS = 10_000;
@@ -18,43 +18,13 @@ const CONNECTIONS = 10_000;
 const CONNECTING_AT_ONCE = 500;
 /** Twice what was measured (2026-12-08): 119 MiB holding the idle connections, a peak of 151 MiB. */
 const MAX_RSS_MIB = 300;
-
-interface Answer {
-  status: number;
-  head: string;
-  body: string;
-}
+const MIB = 1024 * 1024;
 
 function open(port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
     socket.once('error', reject);
   });
-}
-
-/** Sends `request` and reads one response (Content-Length framed, as all of Sluice's intake answers are). */
-function exchange(socket: net.Socket, request: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    let received = Buffer.alloc(0);
-    const fail = (why: string) => () => reject(new Error(`${why} after ${received.length} bytes: ${received.toString('latin1').slice(0, 200)}`));
-    socket.once('error', (err) => reject(err));
-    socket.once('end', fail('connection ended by the server'));
-    socket.on('data', (chunk: Buffer) => {
-      received = Buffer.concat([received, chunk]);
-      const headEnd = received.indexOf('\r\n\r\n');
-      if (headEnd < 0) return;
-      const head = received.subarray(0, headEnd).toString('latin1');
-      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
-      if (received.length < headEnd + 4 + length) return;
-      resolve({ status: Number(head.slice(9, 12)), head, body: received.subarray(headEnd + 4, headEnd + 4 + length).toString('utf8') });
-    });
-    socket.write(request);
-  });
-}
-
-function rssMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const kb = Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-  return kb / 1024;
 }
 
 function socketCount(pid: number): number {
@@ -86,23 +56,24 @@ describe('§9 10 000 concurrent connections', { timeout: 120_000 }, () => {
       assert.deepEqual(closedEarly, [], 'the server closed idle connections before they sent (uWS idle timeout: opening took too long?)');
       // A connect completes in the kernel before the server accepts: count the server's own sockets.
       await waitFor(`the server to hold ${CONNECTIONS} sockets`, 5_000, () => socketCount(s.proc.pid!) >= CONNECTIONS);
-      const heldRss = rssMiB(s.proc.pid!, 'VmRSS');
+      const heldRss = memoryBytes(s.proc.pid!, 'VmRSS') / MIB;
 
       const run = `conn-${process.pid}-${Date.now()}`;
       const answers = await Promise.all(
         sockets.map((socket, i) => {
           const body = JSON.stringify([testEvent({ test: `${run}-${i}` })]);
-          return exchange(socket, `POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+          return exchangeOn(socket, head('POST', '/v1/events', { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }) + body);
         }),
       );
 
       const byStatus = new Map<number, number>();
       for (const answer of answers) {
-        byStatus.set(answer.status, (byStatus.get(answer.status) ?? 0) + 1);
-        if (answer.status === 201) continue;
-        assert.equal(answer.status, 503, `only 201 or a clean 503: ${answer.head}\n${answer.body.slice(0, 300)}`);
-        assert.match(answer.head, /\r\ncontent-type: application\/problem\+json/i);
-        assert.match(answer.head, /\r\nretry-after: \d+/i);
+        const status = answer.status ?? 0;
+        byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
+        if (status === 201) continue;
+        assert.equal(status, 503, `only 201 or a clean 503: ${JSON.stringify(answer.headers)}\n${answer.body.slice(0, 300)}`);
+        assert.match(answer.headers['content-type'] ?? '', /^application\/problem\+json/i);
+        assert.match(answer.headers['retry-after'] ?? '', /^\d+$/);
       }
       const created = byStatus.get(201) ?? 0;
       assert.ok(created > 0, `no request was served: ${JSON.stringify([...byStatus])}`);
@@ -110,7 +81,7 @@ describe('§9 10 000 concurrent connections', { timeout: 120_000 }, () => {
       const stored = await s.waitForLines('test.event', (lines) => lines.filter((l) => String(l.test).startsWith(run)).length >= created, 20_000);
       assert.equal(stored.filter((l) => String(l.test).startsWith(run)).length, created, 'every event answered 201 is in the sink, once');
 
-      const peak = rssMiB(s.proc.pid!, 'VmHWM');
+      const peak = memoryBytes(s.proc.pid!, 'VmHWM') / MIB;
       assert.ok(peak < MAX_RSS_MIB, `peak RSS ${peak.toFixed(0)} MiB (holding the idle connections: ${heldRss.toFixed(0)} MiB)`);
     } finally {
       for (const socket of sockets) socket.destroy();

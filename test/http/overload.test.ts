@@ -9,8 +9,7 @@
  */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import { useSluice, sleep, type Sluice } from '../helpers/server';
+import { memoryBytes, useSluice, sleep, type Sluice } from '../helpers/server';
 import { chunk, partUpload, postEvents, type PartUpload } from '../helpers/http';
 import { assertProblem, ids, testEvent } from '../helpers/events';
 import { scrape } from '../helpers/metrics';
@@ -37,11 +36,6 @@ interface Outcome {
   retryAfter?: string;
   ids: string[];
   failure?: string;
-}
-
-function rssBytes(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN) * 1024;
 }
 
 async function client(s: Sluice, until: number, outcomes: Outcome[]): Promise<void> {
@@ -78,7 +72,7 @@ async function sample(s: Sluice, until: number): Promise<Samples> {
     const m = await scrape(s.metricsUrl);
     out.maxInflightBytes = Math.max(out.maxInflightBytes, m.value('sluice_inflight_bytes'));
     out.maxInflightRequests = Math.max(out.maxInflightRequests, m.value('sluice_inflight_requests'));
-    out.maxRss = Math.max(out.maxRss, rssBytes(s.proc.pid!));
+    out.maxRss = Math.max(out.maxRss, memoryBytes(s.proc.pid!, 'VmRSS'));
     out.scrapes++;
     await sleep(SAMPLE_MS);
   }
@@ -105,7 +99,7 @@ describe('overload at 3× what the in-flight limit admits', { timeout: 60_000 },
   it('sheds the excess with fast 503 + Retry-After, stays under the limit, and recovers', async (t) => {
     // Warm the workers (schema compiled, JIT) so the baseline RSS is the server at rest, not at birth.
     for (let i = 0; i < 5; i++) assert.equal((await postEvents(s.url, testEvent())).status, 201);
-    const baselineRss = rssBytes(s.proc.pid!);
+    const baselineRss = memoryBytes(s.proc.pid!, 'VmRSS');
 
     const until = Date.now() + LOAD_MS;
     const outcomes: Outcome[] = [];

@@ -6,10 +6,10 @@ import { describe, it, before, after } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { makeTempDir, sleep, startSluice, useSluice, waitFor, writeYaml, type Sluice } from '../helpers/server';
+import { makeTempDir, startSluice, useSluice, waitFor, writeYaml, type Sluice } from '../helpers/server';
 import { postEvents, rawHead, request } from '../helpers/http';
 import { invalidTestEvent, testEvent } from '../helpers/events';
-import { scrape, type Scrape } from '../helpers/metrics';
+import { scrape, scrapeUntil, type Scrape } from '../helpers/metrics';
 import { MIX_EVENTS, parseLabels, sendMix, settledScrape, startWithBrokenStream } from '../helpers/request-mix';
 
 const STREAMS = ['test.event', 'broken.stream', 'sluice.error.validation', 'other'];
@@ -152,13 +152,7 @@ describe('§8 sluice_hasty_refused_requests_total: hasty bodies refused whole af
   it('counts each such request once by error_type; a hasty request with events counts none', async () => {
     for (const body of ['{"broken', '[]', '[]']) assert.equal((await postEvents(s.url, body, { query: 'hasty=true' })).status, 202);
     assert.equal((await postEvents(s.url, [testEvent()], { query: 'hasty=true' })).status, 202);
-    const deadline = Date.now() + 5000;
-    let m = await scrape(s.url);
-    while (m.value('sluice_events_total', { stream: 'test.event', outcome: 'success' }) < 1 || m.value('sluice_hasty_refused_requests_total', { error_type: 'EmptyBody' }) < 2) {
-      assert.ok(Date.now() < deadline, `not counted in time:\n${m.labelSets('sluice_hasty_refused_requests_total').join('\n')}`);
-      await sleep(50);
-      m = await scrape(s.url);
-    }
+    const m = await scrapeUntil(s.url, 'all four hasty requests counted', (m) => m.value('sluice_events_total', { stream: 'test.event', outcome: 'success' }) >= 1 && m.value('sluice_hasty_refused_requests_total', { error_type: 'EmptyBody' }) >= 2);
     assert.equal(m.value('sluice_hasty_refused_requests_total', { error_type: 'MalformedBody' }), 1);
     assert.equal(m.value('sluice_hasty_refused_requests_total', { error_type: 'EmptyBody' }), 2);
     assert.equal(m.labelSets('sluice_hasty_refused_requests_total').length, 2);
@@ -175,13 +169,7 @@ describe('§6 sluice_error_events_total{result="dropped"}: error events that cou
 
   async function droppedAfterOneInvalid(s: Sluice): Promise<Scrape> {
     assert.equal((await postEvents(s.url, [invalidTestEvent()])).status, 400);
-    const deadline = Date.now() + 5000;
-    let m = await scrape(s.url);
-    while (m.value('sluice_error_events_total', { result: 'dropped' }) < 1 && Date.now() < deadline) {
-      await sleep(50);
-      m = await scrape(s.url);
-    }
-    return m;
+    return scrapeUntil(s.url, 'a dropped error event counted', (m) => m.value('sluice_error_events_total', { result: 'dropped' }) >= 1);
   }
 
   it('counts one per invalid event when the error schema does not compile, and logs the schema once', async () => {
